@@ -1,0 +1,43 @@
+namespace MLNetBackprop;
+
+/// <summary>The hidden-layer activation functions of the engine.</summary>
+public enum Activation
+{
+    /// <summary>max(0, x). The default for tabular data; He initialisation.</summary>
+    Relu,
+    /// <summary>x for x &gt; 0, slope·x otherwise (slope 0.01 by default).</summary>
+    LeakyRelu,
+    /// <summary>1/(1 + e⁻ˣ). Saturates; deep stacks suffer vanishing gradients.</summary>
+    Sigmoid,
+    /// <summary>tanh(x).</summary>
+    Tanh,
+    /// <summary>log(1 + eˣ), a smooth ReLU.</summary>
+    Softplus,
+    /// <summary>x for x &gt; 0, eˣ − 1 otherwise.</summary>
+    Elu,
+    /// <summary>x·Φ(x), exact (erf) form.</summary>
+    Gelu,
+    /// <summary>GELU, tanh approximation.</summary>
+    GeluTanh,
+    /// <summary>x·sigmoid(x) (swish).</summary>
+    Silu,
+    /// <summary>x (no non-linearity).</summary>
+    Identity,
+}
+
+/// <summary>Weight initialisation schemes, as torch.nn.init defines them. Biases always start at 0.</summary>
+public enum WeightInit
+{
+    /// <summary>He (normal) for the ReLU family (ReLU, leaky ReLU, ELU, GELU, SiLU, softplus); Xavier (uniform) for sigmoid (gain 1), tanh (gain 5/3) and identity (gain 1).</summary>
+    Auto,
+    /// <summary>U(−b, b), b = gain·√(6/(fan_in + fan_out)).</summary>
+    XavierUniform,
+    /// <summary>N(0, σ), σ = gain·√(2/(fan_in + fan_out)).</summary>
+    XavierNormal,
+    /// <summary>U(−b, b), b = gain·√(3/fan_in), gain = √2 for ReLU (√(2/(1+a²)) for leaky ReLU).</summary>
+    HeUniform,
+    /// <summary>N(0, σ), σ = gain/√fan_in, gain = √2 for ReLU (√(2/(1+a²)) for leaky ReLU).</summary>
+    HeNormal,
+    /// <summary>N(0, σ), σ = 1/√fan_in (the seed notes' "1/√n").</summary>
+    LeCunNormal,
+}

@@ -1,0 +1,31 @@
+namespace MLNetBackprop.Engine;
+
+/// <summary>
+/// One node of the computational graph. <see cref="Forward"/> maps a mini-batch (rows × <see cref="InputSize"/>)
+/// to rows × <see cref="OutputSize"/> and keeps what <see cref="Backward"/> needs; <see cref="Backward"/>
+/// receives dLoss/dOutput, writes the gradients of its parameters and returns dLoss/dInput.
+/// The returned matrices belong to the layer and stay valid until its next call.
+/// </summary>
+public abstract class Layer
+{
+    /// <summary>Width of the input rows.</summary>
+    public abstract int InputSize { get; }
+
+    /// <summary>Width of the output rows.</summary>
+    public abstract int OutputSize { get; }
+
+    /// <summary>The layer's trainable parameters (none for activations).</summary>
+    public virtual IReadOnlyList<Parameter> Parameters => [];
+
+    /// <summary>Computes the layer's output for a mini-batch.</summary>
+    /// <param name="input">rows × InputSize. Must stay unchanged until <see cref="Backward"/>.</param>
+    /// <param name="training">True in training (batch statistics, dropout); false at inference.</param>
+    public abstract Matrix Forward(Matrix input, bool training);
+
+    /// <summary>
+    /// Back-propagates: writes (overwrites, not accumulates) the parameter gradients and returns dLoss/dInput.
+    /// </summary>
+    /// <param name="outputGradient">dLoss/dOutput, rows × OutputSize. The layer may overwrite it.</param>
+    /// <param name="needInputGradient">False for the first layer: dLoss/dInput is then skipped and null returned.</param>
+    public abstract Matrix? Backward(Matrix outputGradient, bool needInputGradient = true);
+}

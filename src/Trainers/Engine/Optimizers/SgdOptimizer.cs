@@ -1,0 +1,64 @@
+namespace MLNetBackprop;
+
+/// <summary>
+/// SGD, optionally with momentum, dampening and Nesterov momentum (torch.optim.SGD):
+/// g += wd·p; buf = (t = 1 ? g : μ·buf + (1 − dampening)·g); g = nesterov ? g + μ·buf : buf; p −= lr·g.
+/// </summary>
+public sealed class SgdOptimizer : Optimizer
+{
+    /// <summary>Creates the rule; see <see cref="Optimizer.Momentum"/> for the meaning of each value.</summary>
+    /// <param name="learningRate">Learning rate.</param>
+    /// <param name="momentum">Momentum μ (0 = plain SGD).</param>
+    /// <param name="dampening">Dampening of new gradients in the momentum buffer.</param>
+    /// <param name="weightDecay">Coupled weight decay.</param>
+    /// <param name="nesterov">Nesterov momentum (needs μ &gt; 0 and dampening 0, as in PyTorch).</param>
+    public SgdOptimizer(double learningRate, double momentum, double dampening, double weightDecay, bool nesterov)
+        : base(learningRate, weightDecay)
+    {
+        OptimizerChecks.InRange(momentum, 0, 1, nameof(momentum), upperInclusive: false);
+        OptimizerChecks.InRange(dampening, 0, 1, nameof(dampening));
+        if (nesterov && (momentum <= 0 || dampening != 0))
+            throw new ArgumentOutOfRangeException(nameof(nesterov), "Nesterov momentum requires a momentum > 0 and zero dampening.");
+        Momentum = momentum;
+        Dampening = dampening;
+        IsNesterov = nesterov;
+    }
+
+    /// <summary>Momentum μ.</summary>
+    public new double Momentum { get; }
+
+    /// <summary>Dampening.</summary>
+    public double Dampening { get; }
+
+    /// <summary>True for Nesterov momentum.</summary>
+    public bool IsNesterov { get; }
+
+    /// <inheritdoc />
+    public override string Name => IsNesterov ? "nesterov" : Momentum != 0 ? "momentum" : "sgd";
+
+    /// <inheritdoc />
+    protected internal override int SlotCount => Momentum != 0 ? 1 : 0;
+
+    /// <inheritdoc />
+    public override Optimizer WithLearningRate(double learningRate) => new SgdOptimizer(learningRate, Momentum, Dampening, WeightDecay, IsNesterov);
+
+    /// <inheritdoc />
+    protected internal override void Update(Span<float> value, ReadOnlySpan<float> gradient, OptimizerSlots slots, double learningRate, long step)
+    {
+        float lr = (float)learningRate, wd = (float)WeightDecay, mu = (float)Momentum, keep = (float)(1 - Dampening);
+        bool first = step == 1;
+        float[]? buf = Momentum != 0 ? slots.Buffers[0] : null;
+        for (int i = 0; i < value.Length; i++)
+        {
+            float g = gradient[i];
+            if (wd != 0) g += wd * value[i];
+            if (buf is not null)
+            {
+                float b = first ? g : mu * buf[i] + keep * g;
+                buf[i] = b;
+                g = IsNesterov ? g + mu * b : b;
+            }
+            value[i] -= lr * g;
+        }
+    }
+}
