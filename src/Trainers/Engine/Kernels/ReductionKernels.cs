@@ -57,5 +57,36 @@ public static partial class Kernels
             foreach (var p in parameters) TensorPrimitives.Multiply(p.Gradient, scale, p.Gradient);
         return total;
     }
+
+    /// <summary>y = x·W + b for one row: x has W's row count, W is row-major inputs × outputs.</summary>
+    /// <param name="x">The input row.</param>
+    /// <param name="weight">inputs × outputs, row-major.</param>
+    /// <param name="bias">outputs values.</param>
+    /// <param name="y">Receives outputs values.</param>
+    public static void RowTimesMatrix(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y)
+    {
+        int outputs = y.Length;
+        bias[..outputs].CopyTo(y);
+        for (int i = 0; i < x.Length; i++)
+        {
+            float xi = x[i];
+            if (xi != 0f) TensorPrimitives.MultiplyAdd(weight.Slice(i * outputs, outputs), xi, y, y);
+        }
+    }
+
+    /// <summary>Numerically stable softmax of one row, in place (the maximum is subtracted first).</summary>
+    /// <param name="row">Logits in, probabilities out.</param>
+    public static void SoftmaxInPlace(Span<float> row)
+    {
+        float max = TensorPrimitives.Max(row);
+        TensorPrimitives.Subtract(row, max, row);
+        TensorPrimitives.Exp(row, row);
+        float sum = TensorPrimitives.Sum(row);
+        TensorPrimitives.Divide(row, sum, row);
+    }
+
+    /// <summary>The logistic sigmoid of each value, in place.</summary>
+    /// <param name="values">Logits in, probabilities out.</param>
+    public static void SigmoidInPlace(Span<float> values) => TensorPrimitives.Sigmoid(values, values);
 }
 
