@@ -139,6 +139,28 @@ public sealed class Network
         return buffers;
     }
 
+    /// <summary>A deep copy: same architecture, same weights and running statistics, fresh buffers.</summary>
+    public Network Clone()
+    {
+        var copy = new Network(Spec, 0);
+        copy.LoadState(StateBuffers());
+        return copy;
+    }
+
+    /// <summary>Overwrites the weights and running statistics from buffers laid out as <see cref="StateBuffers"/>.</summary>
+    /// <param name="state">One buffer per state buffer, same lengths.</param>
+    public void LoadState(IReadOnlyList<float[]> state)
+    {
+        var mine = StateBuffers();
+        if (state.Count != mine.Count) throw new ArgumentException($"Expected {mine.Count} state buffers; got {state.Count}.", nameof(state));
+        for (int i = 0; i < mine.Count; i++)
+        {
+            if (state[i].Length != mine[i].Length)
+                throw new ArgumentException($"State buffer {i} has {state[i].Length} values; expected {mine[i].Length}.", nameof(state));
+            state[i].CopyTo(mine[i], 0);
+        }
+    }
+
     /// <summary>The total number of trainable values.</summary>
     public long ParameterCount => _parameters.Sum(p => (long)p.Length);
 
