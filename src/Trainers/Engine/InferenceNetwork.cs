@@ -36,7 +36,7 @@ public sealed class InferenceNetwork
                     case DropoutLayer:
                         break;
                     default:
-                        activation = ActivationLayers.KindOf(layers[j]);
+                        activation = ((ActivationLayer)layers[j]).Function;
                         break;
                 }
             }
@@ -91,7 +91,7 @@ public sealed class InferenceNetwork
             var block = _blocks[bi];
             Span<float> y = bi == _blocks.Length - 1 ? output[..block.Outputs] : next.AsSpan(0, block.Outputs);
             Kernels.RowTimesMatrix(x, block.Weight, block.Bias, y);
-            if (block.Activation is { } a) ActivationFunctions.Apply(a, y, block.LeakySlope);
+            if (block.Activation is { } a) Kernels.ActivateInPlace(a, y, block.LeakySlope);
             x = y;
             next = next == scratch.A ? scratch.B : scratch.A;
         }

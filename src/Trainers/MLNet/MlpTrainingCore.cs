@@ -88,7 +88,7 @@ internal static class MlpTrainingCore
         else network = new Network(spec, seed);
 
         using var ch = host.Start("Training");
-        ch.Info($"MLP {task}: {train.Rows} training rows, {validation.Rows} validation rows, {d} features → [{string.Join(", ", spec.HiddenLayers)}] → {outputSize}; {network.ParameterCount} parameters; optimizer {options.Optimizer}; seed {seed}.");
+        ch.Info(MessageSensitivity.None, $"MLP {task}: {train.Rows} training rows, {validation.Rows} validation rows, {d} features → [{string.Join(", ", spec.HiddenLayers)}] → {outputSize}; {network.ParameterCount} parameters; optimizer {options.Optimizer}; seed {seed}.");
         var progress = new LogProgress(ch, options.Progress);
         var settings = new TrainingSettings
         {
@@ -106,7 +106,7 @@ internal static class MlpTrainingCore
         TrainingHistory history;
         using (Kernels.UseThreads(options.NumberOfThreads))
             history = new NetworkTrainer(network, settings).Train(train, validation.Rows > 0 ? validation : null);
-        ch.Info(history.StopReason);
+        ch.Info(MessageSensitivity.None, history.StopReason);
         return new MlpModelParameters(network, means, scales, labelMean, labelScale, history);
     }
 
@@ -114,7 +114,7 @@ internal static class MlpTrainingCore
     {
         public void Report(EpochReport r)
         {
-            channel.Info($"Epoch {r.Epoch}: train loss {r.TrainLoss:G5}" +
+            channel.Info(MessageSensitivity.None, $"Epoch {r.Epoch}: train loss {r.TrainLoss:G5}" +
                 (r.ValidationLoss is { } v ? $", validation loss {v:G5}" : "") +
                 (r.ValidationMetric is { } m ? $", metric {m:G5}" : "") + $", lr {r.LearningRate:G3}, {r.Elapsed.TotalSeconds:F2}s");
             user?.Report(r);

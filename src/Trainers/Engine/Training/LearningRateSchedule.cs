@@ -102,8 +102,11 @@ public abstract class LearningRateSchedule
 
     private sealed class Plateau(double factor, int patience, double minRate, double threshold) : LearningRateSchedule
     {
+        private readonly double _factor = factor, _minRate = minRate, _threshold = threshold;
+        private readonly int _patience = patience;
+
         public override Run Start(double baseRate) => new PlateauRun(this, baseRate);
-        public override string ToString() => $"reduce-on-plateau({factor}, {patience}, {minRate})";
+        public override string ToString() => $"reduce-on-plateau({_factor}, {_patience}, {_minRate}, {_threshold})";
 
         private sealed class PlateauRun(Plateau p, double baseRate) : Run
         {
@@ -115,10 +118,10 @@ public abstract class LearningRateSchedule
 
             public override void EpochEnded(double loss)
             {
-                if (loss < _best * (1 - p.threshold)) { _best = loss; _bad = 0; return; }
-                if (++_bad > p.patience)
+                if (loss < _best * (1 - p._threshold)) { _best = loss; _bad = 0; return; }
+                if (++_bad > p._patience)
                 {
-                    _rate = Math.Max(_rate * p.factor, p.minRate);
+                    _rate = Math.Max(_rate * p._factor, p._minRate);
                     _bad = 0;
                 }
             }
