@@ -178,11 +178,12 @@ public class LayersBehaviourTests
     }
 
     [Theory]
+    // Expected values: Python's math.erf/erfc (libm, correctly rounded to about an ulp).
     [InlineData(0.5, 0.52049987781304653768)]
     [InlineData(1.0, 0.84270079294971486934)]
     [InlineData(-1.0, -0.84270079294971486934)]
     [InlineData(2.0, 0.99532226501895273416)]
-    [InlineData(2.4999, 0.99959303453736795)]
+    [InlineData(2.4999, 0.9995928300996666)]
     [InlineData(3.0, 0.99997790950300141456)]
     [InlineData(1e-10, 1.1283791670955126e-10)]
     [InlineData(0.0, 0.0)]
@@ -196,10 +197,10 @@ public class LayersBehaviourTests
     [InlineData(5.0, 1.5374597944280348502e-12)]
     [InlineData(10.0, 2.0884875837625447570e-45)]
     [InlineData(-2.0, 1.9953222650189527342)]
-    [InlineData(27.0, 5.2370464393526e-319)]
+    [InlineData(26.0, 5.663192408856142e-296)]
     public void ErfcMatchesKnownValues(double x, double expected)
     {
-        double tol = expected < 1e-300 ? 1e-6 * expected : 1e-14 * expected;
+        double tol = 1e-14 * expected;
         Assert.True(Math.Abs(ActivationFunctions.Erfc(x) - expected) <= tol, $"erfc({x}) = {ActivationFunctions.Erfc(x):R}");
     }
 }
