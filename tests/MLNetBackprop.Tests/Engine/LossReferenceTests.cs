@@ -12,14 +12,14 @@ public class LossReferenceTests
     public static TheoryData<string> CaseNames()
     {
         var data = new TheoryData<string>();
-        foreach (var name in ReferenceData.Cases(File)) data.Add(name);
+        foreach (var name in ReferenceData.CaseNameList(File)) data.Add(name);
         return data;
     }
 
     [Fact]
     public void FileHoldsEveryLoss()
     {
-        var names = ReferenceData.Cases(File);
+        var names = ReferenceData.CaseNameList(File);
         Assert.Equal(8, names.Count);
         foreach (var prefix in new[] { "CrossEntropyLoss", "BCEWithLogitsLoss", "MSELoss", "HuberLoss" })
             Assert.Contains(names, n => n.StartsWith(prefix, StringComparison.Ordinal));

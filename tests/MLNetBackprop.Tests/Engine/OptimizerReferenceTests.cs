@@ -12,12 +12,12 @@ public class OptimizerReferenceTests
     public static TheoryData<string> CaseNames()
     {
         var data = new TheoryData<string>();
-        foreach (var name in ReferenceData.Cases(File)) data.Add(name);
+        foreach (var name in ReferenceData.CaseNameList(File)) data.Add(name);
         return data;
     }
 
     [Fact]
-    public void FileHoldsTheDocumentedTwentyCases() => Assert.Equal(20, ReferenceData.Cases(File).Count);
+    public void FileHoldsTheDocumentedTwentyCases() => Assert.Equal(20, ReferenceData.CaseNameList(File).Count);
 
     /// <summary>Builds the optimizer of a case from its hyper-parameters through the public factories.</summary>
     internal static Optimizer FromCase(JsonElement c)
