@@ -233,6 +233,11 @@ internal static class MLNetBridge
     /// The environment behind an ML.NET catalog (<c>mlContext.Transforms</c>, <c>mlContext.MulticlassClassification.Trainers</c>,
     /// <c>mlContext.Model</c>, …), an <see cref="MLContext"/>, or an <see cref="IHostEnvironment"/>.
     /// </summary>
+    /// <remarks>
+    /// For a catalog this is the MLContext's inner environment (ML.NET's <c>LocalEnvironment</c>), not the
+    /// <see cref="MLContext"/> object itself; it shares the MLContext's component catalog, seed, random source and log,
+    /// so registering loaders or creating hosts on it is the same as doing so on the MLContext.
+    /// </remarks>
     public static IHostEnvironment GetEnvironment(object catalog)
     {
         ArgumentNullException.ThrowIfNull(catalog);
@@ -309,8 +314,10 @@ internal static class MLNetBridge
         _ = CreateVersionInfo(id, typeof(MLNetBridge));
 
         var ml = new MLContext(seed: 1);
-        if (!ReferenceEquals(GetEnvironment(ml.Transforms), ml) || !ReferenceEquals(GetEnvironment(ml.MulticlassClassification.Trainers), ml))
-            throw new NotSupportedException("MLNetBackprop: IInternalCatalog.Environment did not return the MLContext that owns the catalog.");
+        IHostEnvironment mlEnv = ml;
+        if (!ReferenceEquals(GetEnvironment(ml.Transforms).ComponentCatalog, mlEnv.ComponentCatalog)
+            || !ReferenceEquals(GetEnvironment(ml.MulticlassClassification.Trainers).ComponentCatalog, mlEnv.ComponentCatalog))
+            throw new NotSupportedException("MLNetBackprop: IInternalCatalog.Environment did not return the environment of the MLContext that owns the catalog.");
 
         var create = typeof(MLNetBridge).GetMethod(nameof(SelfTestCreate), Static)!;
         RegisterLoader(ml, id, typeof(SelfTestTransformer), create);
@@ -333,7 +340,9 @@ internal static class MLNetBridge
         ml.Model.Save(probe, null, ms);
         ms.Position = 0;
         var loaded = ml.Model.Load(ms, out _);
-        if (loaded is not TransformerChain<ITransformer> chain || chain.Count() != 1 || chain.First() is not SelfTestTransformer)
+        bool ok = loaded is SelfTestTransformer
+                  || (loaded is IEnumerable<ITransformer> chain && chain.Count() == 1 && chain.First() is SelfTestTransformer);
+        if (!ok)
             throw new NotSupportedException("MLNetBackprop: save/load round trip through ML.NET's model context did not return our component.");
     }
 

@@ -176,7 +176,8 @@ public class AppendingTransformerTests
             }
         });
         Assert.Equal(5000, sums.Count);
-        Assert.All(sums, p => Assert.Equal(p.B * 1.001f, p.Sum, 1e-2f));
+        Assert.All(sums, p => Assert.Equal(p.B / 1000f + p.B, p.Sum));
+        Assert.Equal(Enumerable.Range(0, 5000).Select(i => 1000f * i), sums.Select(p => p.B).OrderBy(b => b));
     }
 
     [Fact]

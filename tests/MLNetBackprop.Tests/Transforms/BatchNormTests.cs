@@ -199,8 +199,12 @@ public class BatchNormTests
         var (model, data) = FitIrisPipeline(ml);
         var bytes = SaveToBytes(ml, model, data.Schema);
         var fresh = new MLContext(3);
-        var ex = Assert.Throws<FormatException>(() => fresh.Model.Load(new MemoryStream(bytes), out _));
-        Assert.Contains("Couldn't load model", ex.Message);
+        // ML.NET loads the chain by reflection, so its FormatException arrives wrapped
+        // (InvalidOperationException "Error during class instantiation" → TargetInvocationException → FormatException).
+        var ex = Assert.ThrowsAny<Exception>(() => fresh.Model.Load(new MemoryStream(bytes), out _));
+        var fe = Chain(ex).OfType<FormatException>().FirstOrDefault();
+        Assert.True(fe is not null, ex.ToString());
+        Assert.Contains("Couldn't load model", fe!.Message);
     }
 
     [Fact]
@@ -364,7 +368,9 @@ public class BatchNormTests
     [InlineData(5, "frame version")]
     [InlineData(9, "kind length")]
     [InlineData(14, "checksum")]      // inside the kind string
-    [InlineData(30, "checksum")]      // body length low byte goes up -> "remain" or smaller -> checksum
+    [InlineData(21, "checksum")]      // body version (kind "BatchNorm" is 9 bytes: version at 21, length at 25)
+    [InlineData(29, "body length")]   // body length: a high byte set -> out of range
+    [InlineData(25, "checksum")]      // body length low byte: fewer bytes -> checksum, more -> checksum or "remain"
     [InlineData(60, "checksum")]      // body
     [InlineData(200, "checksum")]     // body (statistics)
     [InlineData(-5, "checksum")]      // in the checksum itself (offset from the end of the frame)
@@ -397,7 +403,7 @@ public class BatchNormTests
     {
         var ml = new MLContext(1);
         var (model, _) = FitIrisPipeline(ml);
-        var bn = (BatchNormalizingTransformer)((TransformerChain<ITransformer>)model).Last();
+        var bn = (BatchNormalizingTransformer)((IEnumerable<ITransformer>)model).Last();
         byte[] frame = bn.WritePayload().ToArray();
         var ok = BatchNormalizingTransformer.ReadPayload(ml, PayloadReader.FromBytes(frame, "BatchNorm", 1, 1));
         Assert.Equal(bn.Mean, ok.Mean);

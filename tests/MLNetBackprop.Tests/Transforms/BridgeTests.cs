@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
 using MLNetBackprop.Internals;
 
 namespace MLNetBackprop.Tests.Transforms;
@@ -13,10 +14,9 @@ public class BridgeTests
     public void GetEnvironmentReachesTheMLContext()
     {
         var ml = new MLContext(1);
-        Assert.Same(ml, MLNetBridge.GetEnvironment(ml.Transforms));
-        Assert.Same(ml, MLNetBridge.GetEnvironment(ml.MulticlassClassification.Trainers));
-        Assert.Same(ml, MLNetBridge.GetEnvironment(ml.BinaryClassification.Trainers));
-        Assert.Same(ml, MLNetBridge.GetEnvironment(ml.Regression.Trainers));
+        IHostEnvironment env = ml;
+        foreach (object catalog in new object[] { ml.Transforms, ml.MulticlassClassification.Trainers, ml.BinaryClassification.Trainers, ml.Regression.Trainers, ml.Model })
+            Assert.Same(env.ComponentCatalog, MLNetBridge.GetEnvironment(catalog).ComponentCatalog);
         Assert.Same(ml, MLNetBridge.GetEnvironment(ml));
         Assert.Throws<ArgumentException>(() => MLNetBridge.GetEnvironment("not a catalog"));
     }
