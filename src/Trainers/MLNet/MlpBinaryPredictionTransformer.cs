@@ -12,7 +12,7 @@ namespace MLNetBackprop;
 /// </summary>
 public sealed class MlpBinaryPredictionTransformer : MlpPredictionTransformerBase
 {
-    internal static readonly ModelIdentity ModelIdentity = new("BPMLPBIN", 0x00010001, 0x00010001, 0x00010001, "MLNetBackpropMlpBinary");
+    internal static readonly ModelIdentity ModelIdentity = new("BPMLPBIN", 0x00010001, 0x00010001, 0x00010001, "BackpropMlpBinary");
 
     internal MlpBinaryPredictionTransformer(IHostEnvironment env, MlpModelParameters model, string featureColumnName)
         : base(env, nameof(MlpBinaryPredictionTransformer), model, featureColumnName, keyValues: null)

@@ -13,7 +13,7 @@ namespace MLNetBackprop;
 /// </summary>
 public sealed class MlpMulticlassPredictionTransformer : MlpPredictionTransformerBase
 {
-    internal static readonly ModelIdentity ModelIdentity = new("BPMLPMCT", 0x00010001, 0x00010001, 0x00010001, "MLNetBackpropMlpMulticlass");
+    internal static readonly ModelIdentity ModelIdentity = new("BPMLPMCT", 0x00010001, 0x00010001, 0x00010001, "BackpropMlpMulticlass");
 
     internal MlpMulticlassPredictionTransformer(IHostEnvironment env, MlpModelParameters model, string featureColumnName, LabelKeyValues? keyValues)
         : base(env, nameof(MlpMulticlassPredictionTransformer), model, featureColumnName, keyValues)

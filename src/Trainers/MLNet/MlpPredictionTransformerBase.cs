@@ -51,8 +51,9 @@ public abstract class MlpPredictionTransformerBase : AppendingTransformerBase, I
             ?? throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Feature column '{FeatureColumnName}' not found; the model expects a vector of {Model.InputSize} Single values.");
         if (column.Type is not VectorDataViewType { ItemType: var item } vt || item != NumberDataViewType.Single)
             throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Feature column '{FeatureColumnName}' has type {column.Type}; the model expects a vector of {Model.InputSize} Single values.");
-        if (vt.Size != Model.InputSize)
-            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Feature column '{FeatureColumnName}' has {(vt.IsKnownSize ? vt.Size.ToString() : "a variable number of")} slots; the model expects {Model.InputSize}.");
+        // A variable-size vector (e.g. a float[] without [VectorType] in a PredictionEngine class) is checked row by row.
+        if (vt.IsKnownSize && vt.Size != Model.InputSize)
+            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Feature column '{FeatureColumnName}' has {vt.Size} slots; the model expects {Model.InputSize}.");
         return new Mapper(this, inputSchema, column);
     }
 

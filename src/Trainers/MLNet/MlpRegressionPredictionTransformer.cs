@@ -9,7 +9,7 @@ namespace MLNetBackprop;
 /// <summary>Scores with a trained regression MLP. Appends <c>Score</c> (Single, in the label's units).</summary>
 public sealed class MlpRegressionPredictionTransformer : MlpPredictionTransformerBase
 {
-    internal static readonly ModelIdentity ModelIdentity = new("BPMLPREG", 0x00010001, 0x00010001, 0x00010001, "MLNetBackpropMlpRegression");
+    internal static readonly ModelIdentity ModelIdentity = new("BPMLPREG", 0x00010001, 0x00010001, 0x00010001, "BackpropMlpRegression");
 
     internal MlpRegressionPredictionTransformer(IHostEnvironment env, MlpModelParameters model, string featureColumnName)
         : base(env, nameof(MlpRegressionPredictionTransformer), model, featureColumnName, keyValues: null)
