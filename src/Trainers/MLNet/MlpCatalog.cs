@@ -17,11 +17,11 @@ public static class MlpCatalog
     /// <param name="exampleWeightColumnName">Optional example-weight column.</param>
     /// <param name="hiddenLayers">Hidden layer widths (default [128, 64]).</param>
     /// <param name="optimizer">Optimizer or its name (default Adam, lr 1e-3).</param>
-    /// <param name="epochs">Epochs (default 50).</param>
+    /// <param name="epochs">Epochs (default 100).</param>
     /// <param name="batchSize">Rows per mini-batch (default 32).</param>
     public static MlpMulticlassTrainer Mlp(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
         string labelColumnName = "Label", string featureColumnName = "Features", string? exampleWeightColumnName = null,
-        int[]? hiddenLayers = null, Optimizer? optimizer = null, int epochs = 50, int batchSize = 32)
+        int[]? hiddenLayers = null, Optimizer? optimizer = null, int epochs = 100, int batchSize = 32)
         => catalog.Mlp(Fill(new MlpMulticlassTrainer.Options(), labelColumnName, featureColumnName, exampleWeightColumnName, hiddenLayers, optimizer, epochs, batchSize));
 
     /// <summary>A multiclass MLP configured by <paramref name="options"/>.</summary>
@@ -40,11 +40,11 @@ public static class MlpCatalog
     /// <param name="exampleWeightColumnName">Optional example-weight column.</param>
     /// <param name="hiddenLayers">Hidden layer widths (default [128, 64]).</param>
     /// <param name="optimizer">Optimizer or its name (default Adam, lr 1e-3).</param>
-    /// <param name="epochs">Epochs (default 50).</param>
+    /// <param name="epochs">Epochs (default 100).</param>
     /// <param name="batchSize">Rows per mini-batch (default 32).</param>
     public static MlpBinaryTrainer Mlp(this BinaryClassificationCatalog.BinaryClassificationTrainers catalog,
         string labelColumnName = "Label", string featureColumnName = "Features", string? exampleWeightColumnName = null,
-        int[]? hiddenLayers = null, Optimizer? optimizer = null, int epochs = 50, int batchSize = 32)
+        int[]? hiddenLayers = null, Optimizer? optimizer = null, int epochs = 100, int batchSize = 32)
         => catalog.Mlp(Fill(new MlpBinaryTrainer.Options(), labelColumnName, featureColumnName, exampleWeightColumnName, hiddenLayers, optimizer, epochs, batchSize));
 
     /// <summary>A binary MLP configured by <paramref name="options"/>.</summary>
@@ -63,11 +63,11 @@ public static class MlpCatalog
     /// <param name="exampleWeightColumnName">Optional example-weight column.</param>
     /// <param name="hiddenLayers">Hidden layer widths (default [128, 64]).</param>
     /// <param name="optimizer">Optimizer or its name (default Adam, lr 1e-3).</param>
-    /// <param name="epochs">Epochs (default 50).</param>
+    /// <param name="epochs">Epochs (default 100).</param>
     /// <param name="batchSize">Rows per mini-batch (default 32).</param>
     public static MlpRegressionTrainer Mlp(this RegressionCatalog.RegressionTrainers catalog,
         string labelColumnName = "Label", string featureColumnName = "Features", string? exampleWeightColumnName = null,
-        int[]? hiddenLayers = null, Optimizer? optimizer = null, int epochs = 50, int batchSize = 32)
+        int[]? hiddenLayers = null, Optimizer? optimizer = null, int epochs = 100, int batchSize = 32)
         => catalog.Mlp(Fill(new MlpRegressionTrainer.Options(), labelColumnName, featureColumnName, exampleWeightColumnName, hiddenLayers, optimizer, epochs, batchSize));
 
     /// <summary>A regression MLP configured by <paramref name="options"/>.</summary>
