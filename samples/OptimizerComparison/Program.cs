@@ -56,7 +56,7 @@ Console.WriteLine($"{"optimizer",-16} {"hyper-parameters",-36} {"train loss",10}
 Console.WriteLine(new string('-', 16 + 1 + 36 + 1 + 10 + 1 + 9 + 1 + 8));
 foreach (var r in results)
     Console.WriteLine($"{r.Label,-16} {r.Optimizer,-36} {r.History.Epochs[^1].TrainLoss,10:F5} {r.Accuracy[^1],9:P1} {r.Time.TotalMilliseconds,6:F0} ms");
-Console.WriteLine("(train loss = mean over the last epoch's batches; val. acc. after the last epoch; time includes the per-epoch validation)");
+Console.WriteLine("(train loss = mean over the last epoch's batches; val. acc. after the last epoch; time includes the per-epoch validation; timings vary with machine load)");
 Console.WriteLine();
 
 double bestAccuracy = results.Max(r => r.Accuracy[^1]);

@@ -58,7 +58,7 @@ foreach (var (name, layers, act) in new (string, int[], Activation)[]
     Console.WriteLine($"   {name,-26} solved for {solved,2}/20 seeds");
 }
 Console.WriteLine("   No single layer ever solves it. Backprop with a hidden layer usually does; a 2-unit layer");
-Console.WriteLine("   sometimes stops in a local minimum (loss ≈ 0.35, three of four right), more units rarely do.");
+Console.WriteLine("   sometimes stops in a local minimum (loss ≈ 0.35 with two rows left at P ≈ 0.5); more units rarely do.");
 Console.WriteLine();
 
 Console.WriteLine("Summary");
