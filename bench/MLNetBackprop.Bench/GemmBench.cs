@@ -13,6 +13,7 @@ public static class GemmBench
 
     public static void Run(int[] batches, int[] threadCounts, int reps, TextWriter md)
     {
+        WarmUp();
         md.WriteLine("| threads | batch | layer | op | m×k×n | ours GFLOP/s (min–max) | torch GFLOP/s (min–max) | ours/torch |");
         md.WriteLine("|---|---|---|---|---|---|---|---|");
         foreach (int threads in threadCounts)
@@ -39,6 +40,17 @@ public static class GemmBench
                     }
                 }
         }
+    }
+
+    /// <summary>Runs every variant, ours and torch's, for about a second so that no measurement sees cold code.</summary>
+    private static void WarmUp()
+    {
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        foreach (var op in new[] { Op.NN, Op.TN, Op.NT })
+            One(op, 128, 256, 128, reps: 3, threads: Kernels.MaxThreads, batch: 0, layer: "warm-up");
+        while (sw.Elapsed.TotalSeconds < 1)
+            foreach (var op in new[] { Op.NN, Op.TN, Op.NT })
+                One(op, 37, 301, 65, reps: 1, threads: Kernels.MaxThreads, batch: 0, layer: "warm-up");
     }
 
     private static string One(Op op, int m, int k, int n, int reps, int threads, int batch, string layer)

@@ -113,7 +113,7 @@ public class KernelGemmTests
     public void ScalarFallbackMatchesReference(Op op)
     {
         var rng = new Random(99);
-        Gemm.ForceScalar = true;
+        Gemm.Force = Gemm.Isa.Scalar;
         try
         {
             foreach (var (m, k, n) in new[] { (17, 65, 33), (129, 3, 300), (1, 300, 17) })
@@ -128,7 +128,7 @@ public class KernelGemmTests
         }
         finally
         {
-            Gemm.ForceScalar = false;
+            Gemm.Force = null;
         }
     }
 
@@ -161,6 +161,34 @@ public class KernelGemmTests
                 using (KernelThreads.Set(threads)) Run(op, a, b, c, m, k, n, accumulate);
                 if (first is null) first = c;
                 else Assert.True(first.AsSpan().SequenceEqual(c), $"{op} {m}×{k}×{n} acc={accumulate}: {threads} threads differ from 1 thread");
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(Op.NN)]
+    [InlineData(Op.TN)]
+    [InlineData(Op.NT)]
+    public void BitIdenticalAcrossMicroKernels(Op op)
+    {
+        // Each C element is one FMA chain in ascending k whatever the vector width, so the AVX-512,
+        // AVX2 and scalar (MathF.FusedMultiplyAdd) kernels agree bit for bit on an FMA machine.
+        if (!System.Runtime.Intrinsics.X86.Fma.IsSupported) return;
+        var rng = new Random(5);
+        foreach (var (m, k, n) in new[] { (37, 523, 301), (128, 784, 256), (1, 17, 65) })
+        {
+            var a = RandomBuffer(rng, m * k);
+            var b = RandomBuffer(rng, k * n);
+            var c0 = RandomBuffer(rng, m * n);
+            float[]? first = null;
+            foreach (var isa in new Gemm.Isa?[] { null, Gemm.Isa.Avx2, Gemm.Isa.Scalar })
+            {
+                var c = (float[])c0.Clone();
+                Gemm.Force = isa;
+                try { Run(op, a, b, c, m, k, n, accumulate: true); }
+                finally { Gemm.Force = null; }
+                if (first is null) first = c;
+                else Assert.True(first.AsSpan().SequenceEqual(c), $"{op} {m}×{k}×{n}: {isa} differs from {Gemm.Best}");
             }
         }
     }

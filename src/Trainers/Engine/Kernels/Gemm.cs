@@ -26,8 +26,10 @@ internal static unsafe class Gemm
 {
     /// <summary>Rows per micro-tile.</summary>
     internal const int MR = 6;
-    /// <summary>Columns per micro-tile (two 256-bit vectors).</summary>
-    internal const int NR = 16;
+    /// <summary>Columns per micro-tile of the AVX2 kernel (two 256-bit vectors).</summary>
+    internal const int NR256 = 16;
+    /// <summary>Columns per micro-tile of the AVX-512 kernel (two 512-bit vectors).</summary>
+    internal const int NR512 = 32;
     /// <summary>Largest k-block (packed A sliver 6×256 and B sliver 256×16 stay in L1).</summary>
     private const int KcMax = 256;
     /// <summary>Rows of A packed per task and k-block, in slivers (20 × 6 = 120 rows, ~120 KB).</summary>
@@ -35,8 +37,19 @@ internal static unsafe class Gemm
     /// <summary>Below this many flops (2mnk) a product runs on the calling thread.</summary>
     internal const long ParallelFlopThreshold = 3_000_000;
 
-    /// <summary>For tests: run the portable scalar micro-kernel even when FMA is available.</summary>
-    internal static bool ForceScalar;
+    /// <summary>Which micro-kernel runs (tests may force a narrower one; all give bit-identical results).</summary>
+    internal enum Isa { Scalar, Avx2, Avx512 }
+
+    /// <summary>The widest micro-kernel this machine runs.</summary>
+    internal static readonly Isa Best =
+        Avx512F.IsSupported && Vector512.IsHardwareAccelerated ? Isa.Avx512
+        : Fma.IsSupported && Avx2.IsSupported ? Isa.Avx2
+        : Isa.Scalar;
+
+    /// <summary>For tests and benchmarks: use a narrower micro-kernel than <see cref="Best"/> (null = best).</summary>
+    internal static Isa? Force;
+
+    private static Isa Current => Force is { } f && f < Best ? f : Best;
 
     [ThreadStatic] private static float[]? t_packA;
 
@@ -56,6 +69,8 @@ internal static unsafe class Gemm
         int kBlocks = (k + KcMax - 1) / KcMax;
         int kc = (k + kBlocks - 1) / kBlocks;
 
+        var isa = Current;
+        int NR = isa == Isa.Avx512 ? NR512 : NR256;
         int mSlivers = (m + MR - 1) / MR;
         int nSlivers = (n + NR - 1) / NR;
         int nPad = nSlivers * NR;
@@ -77,7 +92,7 @@ internal static unsafe class Gemm
         var job = Job.Get();
         try
         {
-            job.Set(v, a, b, c, m, k, n, accumulate, kc, mSlivers, nSlivers, nPad, rowTiles, colTiles, packB);
+            job.Set(v, isa, a, b, c, m, k, n, accumulate, kc, mSlivers, nSlivers, nPad, rowTiles, colTiles, packB);
             if (threads == 1)
             {
                 job.PackB(0);
@@ -111,6 +126,8 @@ internal static unsafe class Gemm
         public int PackChunks = 1;
 
         private Variant _v;
+        private Isa _isa;
+        private int _nr;
         private float[] _a = [], _b = [], _c = [], _packB = [];
         private int _m, _k, _n, _kc, _mSlivers, _nSlivers, _nPad, _rowTiles, _colTiles;
         private bool _accumulate;
@@ -138,10 +155,10 @@ internal static unsafe class Gemm
             return o;
         }
 
-        public void Set(Variant v, float[] a, float[] b, float[] c, int m, int k, int n, bool accumulate,
+        public void Set(Variant v, Isa isa, float[] a, float[] b, float[] c, int m, int k, int n, bool accumulate,
             int kc, int mSlivers, int nSlivers, int nPad, int rowTiles, int colTiles, float[] packB)
         {
-            _v = v; _a = a; _b = b; _c = c; _m = m; _k = k; _n = n; _accumulate = accumulate;
+            _v = v; _isa = isa; _nr = isa == Isa.Avx512 ? NR512 : NR256; _a = a; _b = b; _c = c; _m = m; _k = k; _n = n; _accumulate = accumulate;
             _kc = kc; _mSlivers = mSlivers; _nSlivers = nSlivers; _nPad = nPad;
             _rowTiles = rowTiles; _colTiles = colTiles; _packB = packB;
             PackChunks = 1;
@@ -153,10 +170,12 @@ internal static unsafe class Gemm
         }
 
         /// <summary>Packs slivers [chunk·S/P, (chunk+1)·S/P) of op(B) for all k-blocks.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void PackB(int chunk)
         {
             int s0 = (int)((long)chunk * _nSlivers / PackChunks);
             int s1 = (int)((long)(chunk + 1) * _nSlivers / PackChunks);
+            int NR = _nr;
             fixed (float* bp = _b)
             fixed (float* dst = _packB)
             {
@@ -168,14 +187,15 @@ internal static unsafe class Gemm
                         float* d = dst + (long)pc * _nPad + (long)s * NR * kcLen;
                         int j0 = s * NR;
                         int cols = Math.Min(NR, _n - j0);
-                        if (_v == Variant.NT) PackBTransposed(bp, _k, pc, kcLen, j0, cols, d);
-                        else PackBRows(bp, _n, pc, kcLen, j0, cols, d);
+                        if (_v == Variant.NT) PackBTransposed(bp, _k, pc, kcLen, j0, cols, NR, d);
+                        else PackBRows(bp, _n, pc, kcLen, j0, cols, NR, d);
                     }
                 }
             }
         }
 
         /// <summary>Computes one output tile (a range of row slivers × a range of column slivers), over all of k.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void RunTile(int tile)
         {
             int rt = tile / _colTiles, ct = tile % _colTiles;
@@ -189,8 +209,9 @@ internal static unsafe class Gemm
             if (packA is null || packA.Length < need)
                 t_packA = packA = new float[Math.Max(need, McSliversMax * MR * 256)];
 
-            bool fma = Fma.IsSupported && !ForceScalar;
-            Span<float> scratch = stackalloc float[MR * NR];
+            var isa = _isa;
+            int NR = _nr;
+            Span<float> scratch = stackalloc float[MR * NR512];
             fixed (float* ap = _a)
             fixed (float* pa = packA)
             fixed (float* pb = _packB)
@@ -225,8 +246,7 @@ internal static unsafe class Gemm
                             float* ct0 = cp + (long)i0 * _n + j0;
                             if (rows == MR && cols == NR)
                             {
-                                if (fma) Kernel6x16Fma(kcLen, asl, bs, ct0, _n, load);
-                                else KernelScalar(kcLen, asl, bs, ct0, _n, load);
+                                MicroKernel(isa, kcLen, asl, bs, ct0, _n, load);
                             }
                             else
                             {
@@ -234,8 +254,7 @@ internal static unsafe class Gemm
                                 if (load)
                                     for (int i = 0; i < rows; i++)
                                         for (int j = 0; j < cols; j++) tmp[i * NR + j] = ct0[(long)i * _n + j];
-                                if (fma) Kernel6x16Fma(kcLen, asl, bs, tmp, NR, load);
-                                else KernelScalar(kcLen, asl, bs, tmp, NR, load);
+                                MicroKernel(isa, kcLen, asl, bs, tmp, NR, load);
                                 for (int i = 0; i < rows; i++)
                                     for (int j = 0; j < cols; j++) ct0[(long)i * _n + j] = tmp[i * NR + j];
                             }
@@ -249,16 +268,15 @@ internal static unsafe class Gemm
     // ---------------------------------------------------------------- packing
 
     /// <summary>op(B) = B (k×n row-major): sliver row p = B[pc+p, j0 .. j0+16).</summary>
-    private static void PackBRows(float* b, int ldb, int pc, int kcLen, int j0, int cols, float* d)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackBRows(float* b, int ldb, int pc, int kcLen, int j0, int cols, int NR, float* d)
     {
         float* src = b + (long)pc * ldb + j0;
         if (cols == NR && Avx.IsSupported)
         {
             for (int p = 0; p < kcLen; p++, src += ldb, d += NR)
-            {
-                Avx.Store(d, Avx.LoadVector256(src));
-                Avx.Store(d + 8, Avx.LoadVector256(src + 8));
-            }
+                for (int j = 0; j < NR; j += 8)
+                    Avx.Store(d + j, Avx.LoadVector256(src + j));
             return;
         }
         for (int p = 0; p < kcLen; p++, src += ldb, d += NR)
@@ -270,7 +288,8 @@ internal static unsafe class Gemm
     }
 
     /// <summary>op(B) = Bᵀ with B n×k row-major: sliver row p, column j = B[j0+j, pc+p].</summary>
-    private static void PackBTransposed(float* b, int ldb, int pc, int kcLen, int j0, int cols, float* d)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackBTransposed(float* b, int ldb, int pc, int kcLen, int j0, int cols, int NR, float* d)
     {
         int j = 0;
         for (; j < cols; j++)
@@ -283,6 +302,7 @@ internal static unsafe class Gemm
     }
 
     /// <summary>op(A) = A (m×k row-major): sliver column p, row i = A[i0+i, pc+p].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackARows(float* a, int lda, int pc, int kcLen, int i0, int rows, float* d)
     {
         int i = 0;
@@ -296,6 +316,7 @@ internal static unsafe class Gemm
     }
 
     /// <summary>op(A) = Aᵀ with A k×m row-major: sliver column p, row i = A[pc+p, i0+i].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackATransposed(float* a, int lda, int pc, int kcLen, int i0, int rows, float* d)
     {
         float* src = a + (long)pc * lda + i0;
@@ -317,6 +338,63 @@ internal static unsafe class Gemm
     }
 
     // ---------------------------------------------------------------- micro-kernels
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MicroKernel(Isa isa, int kc, float* a, float* b, float* c, int ldc, bool load)
+    {
+        if (isa == Isa.Avx512) Kernel6x32Avx512(kc, a, b, c, ldc, load);
+        else if (isa == Isa.Avx2) Kernel6x16Fma(kc, a, b, c, ldc, load);
+        else KernelScalar(kc, a, b, c, ldc, load, NR256);
+    }
+
+    /// <summary>C[6×32] (ldc) = (load ? C : 0) + Σ_p a[p,0..6)ᵀ · b[p,0..32), FMA chain in ascending p.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel6x32Avx512(int kc, float* a, float* b, float* c, int ldc, bool load)
+    {
+        Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+        if (load)
+        {
+            float* r = c;
+            c00 = Avx512F.LoadVector512(r); c01 = Avx512F.LoadVector512(r + 16); r += ldc;
+            c10 = Avx512F.LoadVector512(r); c11 = Avx512F.LoadVector512(r + 16); r += ldc;
+            c20 = Avx512F.LoadVector512(r); c21 = Avx512F.LoadVector512(r + 16); r += ldc;
+            c30 = Avx512F.LoadVector512(r); c31 = Avx512F.LoadVector512(r + 16); r += ldc;
+            c40 = Avx512F.LoadVector512(r); c41 = Avx512F.LoadVector512(r + 16); r += ldc;
+            c50 = Avx512F.LoadVector512(r); c51 = Avx512F.LoadVector512(r + 16);
+        }
+        else
+        {
+            c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = Vector512<float>.Zero;
+        }
+
+        for (int p = 0; p < kc; p++)
+        {
+            var b0 = Avx512F.LoadVector512(b);
+            var b1 = Avx512F.LoadVector512(b + 16);
+            var x = Vector512.Create(a[0]);
+            c00 = Avx512F.FusedMultiplyAdd(x, b0, c00); c01 = Avx512F.FusedMultiplyAdd(x, b1, c01);
+            x = Vector512.Create(a[1]);
+            c10 = Avx512F.FusedMultiplyAdd(x, b0, c10); c11 = Avx512F.FusedMultiplyAdd(x, b1, c11);
+            x = Vector512.Create(a[2]);
+            c20 = Avx512F.FusedMultiplyAdd(x, b0, c20); c21 = Avx512F.FusedMultiplyAdd(x, b1, c21);
+            x = Vector512.Create(a[3]);
+            c30 = Avx512F.FusedMultiplyAdd(x, b0, c30); c31 = Avx512F.FusedMultiplyAdd(x, b1, c31);
+            x = Vector512.Create(a[4]);
+            c40 = Avx512F.FusedMultiplyAdd(x, b0, c40); c41 = Avx512F.FusedMultiplyAdd(x, b1, c41);
+            x = Vector512.Create(a[5]);
+            c50 = Avx512F.FusedMultiplyAdd(x, b0, c50); c51 = Avx512F.FusedMultiplyAdd(x, b1, c51);
+            a += MR;
+            b += NR512;
+        }
+
+        float* w = c;
+        Avx512F.Store(w, c00); Avx512F.Store(w + 16, c01); w += ldc;
+        Avx512F.Store(w, c10); Avx512F.Store(w + 16, c11); w += ldc;
+        Avx512F.Store(w, c20); Avx512F.Store(w + 16, c21); w += ldc;
+        Avx512F.Store(w, c30); Avx512F.Store(w + 16, c31); w += ldc;
+        Avx512F.Store(w, c40); Avx512F.Store(w + 16, c41); w += ldc;
+        Avx512F.Store(w, c50); Avx512F.Store(w + 16, c51);
+    }
 
     /// <summary>C[6×16] (ldc) = (load ? C : 0) + Σ_p a[p,0..6)ᵀ · b[p,0..16), FMA chain in ascending p.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -355,7 +433,7 @@ internal static unsafe class Gemm
             x = Avx.BroadcastScalarToVector256(a + 5);
             c50 = Fma.MultiplyAdd(x, b0, c50); c51 = Fma.MultiplyAdd(x, b1, c51);
             a += MR;
-            b += NR;
+            b += NR256;
         }
 
         float* w = c;
@@ -368,9 +446,10 @@ internal static unsafe class Gemm
     }
 
     /// <summary>Portable micro-kernel on the same packed panels (no FMA hardware).</summary>
-    private static void KernelScalar(int kc, float* a, float* b, float* c, int ldc, bool load)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void KernelScalar(int kc, float* a, float* b, float* c, int ldc, bool load, int NR)
     {
-        float* acc = stackalloc float[MR * NR];
+        float* acc = stackalloc float[MR * NR512];
         for (int i = 0; i < MR; i++)
             for (int j = 0; j < NR; j++) acc[i * NR + j] = load ? c[(long)i * ldc + j] : 0f;
         for (int p = 0; p < kc; p++, a += MR, b += NR)
@@ -378,7 +457,7 @@ internal static unsafe class Gemm
             {
                 float x = a[i];
                 float* row = acc + i * NR;
-                for (int j = 0; j < NR; j++) row[j] += x * b[j];
+                for (int j = 0; j < NR; j++) row[j] = Fma.IsSupported ? MathF.FusedMultiplyAdd(x, b[j], row[j]) : row[j] + x * b[j];
             }
         for (int i = 0; i < MR; i++)
             for (int j = 0; j < NR; j++) c[(long)i * ldc + j] = acc[i * NR + j];
