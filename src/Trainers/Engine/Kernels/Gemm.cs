@@ -204,10 +204,10 @@ internal static unsafe class Gemm
             if (r0 >= r1 || s0 >= s1) return;
             int rowSlivers = r1 - r0;
 
-            int need = rowSlivers * MR * _kc;
+            int need = rowSlivers * MR * _kc + 8; // + slack for PackARows' overlapping stores
             var packA = t_packA;
             if (packA is null || packA.Length < need)
-                t_packA = packA = new float[Math.Max(need, McSliversMax * MR * 256)];
+                t_packA = packA = new float[Math.Max(need, McSliversMax * MR * KcMax + 8)];
 
             var isa = _isa;
             int NR = _nr;
@@ -292,6 +292,27 @@ internal static unsafe class Gemm
     private static void PackBTransposed(float* b, int ldb, int pc, int kcLen, int j0, int cols, int NR, float* d)
     {
         int j = 0;
+        if (Avx.IsSupported)
+        {
+            // 8×8 blocks: eight rows of B (eight columns of op(B)) × eight k steps, transposed in registers.
+            for (; j + 8 <= cols; j += 8)
+            {
+                float* src = b + (long)(j0 + j) * ldb + pc;
+                int p = 0;
+                for (; p + 8 <= kcLen; p += 8)
+                {
+                    float* s0 = src + p;
+                    Transpose8x8(
+                        Avx.LoadVector256(s0), Avx.LoadVector256(s0 + ldb),
+                        Avx.LoadVector256(s0 + 2L * ldb), Avx.LoadVector256(s0 + 3L * ldb),
+                        Avx.LoadVector256(s0 + 4L * ldb), Avx.LoadVector256(s0 + 5L * ldb),
+                        Avx.LoadVector256(s0 + 6L * ldb), Avx.LoadVector256(s0 + 7L * ldb),
+                        d + (long)p * NR + j, NR);
+                }
+                for (; p < kcLen; p++)
+                    for (int jj = 0; jj < 8; jj++) d[p * NR + j + jj] = src[(long)jj * ldb + p];
+            }
+        }
         for (; j < cols; j++)
         {
             float* src = b + (long)(j0 + j) * ldb + pc;
@@ -302,17 +323,59 @@ internal static unsafe class Gemm
     }
 
     /// <summary>op(A) = A (m×k row-major): sliver column p, row i = A[i0+i, pc+p].</summary>
+    /// <remarks>The vector path writes 2 floats past the sliver (zeros, overwritten by the next sliver); the buffer has slack.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackARows(float* a, int lda, int pc, int kcLen, int i0, int rows, float* d)
     {
+        int p = 0;
+        if (rows == MR && Avx.IsSupported)
+        {
+            float* src = a + (long)i0 * lda + pc;
+            var z = Vector256<float>.Zero;
+            for (; p + 8 <= kcLen; p += 8)
+            {
+                float* s0 = src + p;
+                Transpose8x8(
+                    Avx.LoadVector256(s0), Avx.LoadVector256(s0 + lda),
+                    Avx.LoadVector256(s0 + 2L * lda), Avx.LoadVector256(s0 + 3L * lda),
+                    Avx.LoadVector256(s0 + 4L * lda), Avx.LoadVector256(s0 + 5L * lda),
+                    z, z, d + (long)p * MR, MR);
+            }
+        }
         int i = 0;
         for (; i < rows; i++)
         {
             float* src = a + (long)(i0 + i) * lda + pc;
-            for (int p = 0; p < kcLen; p++) d[p * MR + i] = src[p];
+            for (int q = p; q < kcLen; q++) d[q * MR + i] = src[q];
         }
         for (; i < MR; i++)
-            for (int p = 0; p < kcLen; p++) d[p * MR + i] = 0f;
+            for (int q = p; q < kcLen; q++) d[q * MR + i] = 0f;
+    }
+
+    /// <summary>
+    /// Transposes the 8×8 block whose rows are r0..r7 and stores its row c (= column c of the input)
+    /// at dst + c·ld, as 8 floats, in ascending c (so with ld &lt; 8 each store's tail is overwritten by the next).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(Vector256<float> r0, Vector256<float> r1, Vector256<float> r2, Vector256<float> r3,
+        Vector256<float> r4, Vector256<float> r5, Vector256<float> r6, Vector256<float> r7, float* dst, int ld)
+    {
+        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
+        var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20));
+        Avx.Store(dst + ld, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(dst + 2 * ld, Avx.Permute2x128(u2, u6, 0x20));
+        Avx.Store(dst + 3 * ld, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(dst + 4 * ld, Avx.Permute2x128(u0, u4, 0x31));
+        Avx.Store(dst + 5 * ld, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(dst + 6 * ld, Avx.Permute2x128(u2, u6, 0x31));
+        Avx.Store(dst + 7 * ld, Avx.Permute2x128(u3, u7, 0x31));
     }
 
     /// <summary>op(A) = Aᵀ with A k×m row-major: sliver column p, row i = A[pc+p, i0+i].</summary>
