@@ -1,0 +1,127 @@
+namespace MLNetBackprop.Engine;
+
+/// <summary>
+/// Weight initialisation exactly as torch.nn.init defines the distributions (the draws come from
+/// <see cref="CounterRandom"/>, so they are reproducible but not torch's numbers). Every scheme but
+/// LeCun takes the gain of the layer's activation (torch.nn.init.calculate_gain). Biases stay 0.
+/// </summary>
+public static class WeightInitializer
+{
+    /// <summary>
+    /// Resolves <see cref="WeightInit.Auto"/>: He normal for the ReLU family (ReLU, leaky ReLU, ELU,
+    /// GELU, SiLU, softplus), Xavier uniform for sigmoid, tanh and identity. Other values pass through.
+    /// </summary>
+    /// <param name="init">The requested scheme.</param>
+    /// <param name="activation">The activation that follows the layer.</param>
+    public static WeightInit Resolve(WeightInit init, Activation activation)
+    {
+        if (init != WeightInit.Auto) return init;
+        return activation switch
+        {
+            Activation.Relu or Activation.LeakyRelu or Activation.Elu or Activation.Gelu or Activation.GeluTanh
+                or Activation.Silu or Activation.Softplus => WeightInit.HeNormal,
+            Activation.Sigmoid or Activation.Tanh or Activation.Identity => WeightInit.XavierUniform,
+            _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "Unknown activation."),
+        };
+    }
+
+    /// <summary>
+    /// The recommended gain of torch.nn.init.calculate_gain: √2 for ReLU, √(2/(1 + a²)) for leaky ReLU
+    /// with slope a, 5/3 for tanh, 1 for sigmoid and identity. torch has no gain for ELU, GELU, SiLU
+    /// or softplus; we use ReLU's √2 for them, since they behave like ReLU for positive inputs.
+    /// </summary>
+    /// <param name="activation">The activation.</param>
+    /// <param name="leakySlope">The leaky ReLU slope a (ignored otherwise).</param>
+    public static double Gain(Activation activation, float leakySlope = 0.01f) => activation switch
+    {
+        Activation.Relu or Activation.Elu or Activation.Gelu or Activation.GeluTanh or Activation.Silu or Activation.Softplus => Math.Sqrt(2.0),
+        Activation.LeakyRelu => Math.Sqrt(2.0 / (1.0 + (double)leakySlope * leakySlope)),
+        Activation.Tanh => 5.0 / 3.0,
+        Activation.Sigmoid or Activation.Identity => 1.0,
+        _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "Unknown activation."),
+    };
+
+    /// <summary>True when the (resolved) scheme draws from a uniform distribution.</summary>
+    /// <param name="init">The scheme; Auto is resolved with <paramref name="activation"/>.</param>
+    /// <param name="activation">The activation that follows the layer.</param>
+    public static bool IsUniform(WeightInit init, Activation activation)
+        => Resolve(init, activation) is WeightInit.XavierUniform or WeightInit.HeUniform;
+
+    /// <summary>
+    /// The half-width b of a uniform scheme U(−b, b): Xavier b = gain·√(6/(fan_in + fan_out)),
+    /// He (kaiming) b = gain·√(3/fan_in).
+    /// </summary>
+    /// <param name="init">A uniform scheme (Auto is resolved first).</param>
+    /// <param name="fanIn">Inputs of the layer.</param>
+    /// <param name="fanOut">Outputs of the layer.</param>
+    /// <param name="activation">The activation that follows the layer (gives the gain).</param>
+    /// <param name="leakySlope">The leaky ReLU slope.</param>
+    /// <exception cref="ArgumentException">The scheme is a normal one.</exception>
+    public static double Bound(WeightInit init, int fanIn, int fanOut, Activation activation, float leakySlope = 0.01f)
+    {
+        CheckFans(fanIn, fanOut);
+        double gain = Gain(activation, leakySlope);
+        return Resolve(init, activation) switch
+        {
+            WeightInit.XavierUniform => gain * Math.Sqrt(6.0 / (fanIn + (double)fanOut)),
+            WeightInit.HeUniform => gain * Math.Sqrt(3.0 / fanIn),
+            var other => throw new ArgumentException($"{other} is not a uniform scheme.", nameof(init)),
+        };
+    }
+
+    /// <summary>
+    /// The standard deviation of the weights: Xavier normal gain·√(2/(fan_in + fan_out)), He normal
+    /// gain/√fan_in, LeCun normal 1/√fan_in, and b/√3 for the uniform schemes.
+    /// </summary>
+    /// <param name="init">The scheme (Auto is resolved first).</param>
+    /// <param name="fanIn">Inputs of the layer.</param>
+    /// <param name="fanOut">Outputs of the layer.</param>
+    /// <param name="activation">The activation that follows the layer (gives the gain).</param>
+    /// <param name="leakySlope">The leaky ReLU slope.</param>
+    public static double StandardDeviation(WeightInit init, int fanIn, int fanOut, Activation activation, float leakySlope = 0.01f)
+    {
+        CheckFans(fanIn, fanOut);
+        double gain = Gain(activation, leakySlope);
+        return Resolve(init, activation) switch
+        {
+            WeightInit.XavierUniform or WeightInit.HeUniform => Bound(init, fanIn, fanOut, activation, leakySlope) / Math.Sqrt(3.0),
+            WeightInit.XavierNormal => gain * Math.Sqrt(2.0 / (fanIn + (double)fanOut)),
+            WeightInit.HeNormal => gain / Math.Sqrt(fanIn),
+            WeightInit.LeCunNormal => 1.0 / Math.Sqrt(fanIn),
+            var other => throw new ArgumentOutOfRangeException(nameof(init), other, "Unknown initialisation."),
+        };
+    }
+
+    /// <summary>Fills a weight of fan_in × fan_out values from the scheme's distribution.</summary>
+    /// <param name="weight">The weight parameter (length fan_in·fan_out; its layout does not matter, the draws are i.i.d.).</param>
+    /// <param name="fanIn">Inputs of the layer.</param>
+    /// <param name="fanOut">Outputs of the layer.</param>
+    /// <param name="init">The scheme (Auto is resolved with <paramref name="activation"/>).</param>
+    /// <param name="activation">The activation that follows the layer.</param>
+    /// <param name="leakySlope">The leaky ReLU slope.</param>
+    /// <param name="rng">The random stream, advanced by the draws.</param>
+    public static void Initialize(Parameter weight, int fanIn, int fanOut, WeightInit init, Activation activation, float leakySlope, ref CounterRandom rng)
+    {
+        ArgumentNullException.ThrowIfNull(weight);
+        CheckFans(fanIn, fanOut);
+        if (weight.Length != (long)fanIn * fanOut)
+            throw new ArgumentException($"A {fanIn}×{fanOut} weight has {(long)fanIn * fanOut} values; the parameter has {weight.Length}.", nameof(weight));
+        var values = weight.Value;
+        if (IsUniform(init, activation))
+        {
+            double b = Bound(init, fanIn, fanOut, activation, leakySlope);
+            for (int i = 0; i < values.Length; i++) values[i] = (float)((2.0 * rng.NextDouble() - 1.0) * b);
+        }
+        else
+        {
+            double sigma = StandardDeviation(init, fanIn, fanOut, activation, leakySlope);
+            for (int i = 0; i < values.Length; i++) values[i] = (float)(sigma * rng.NextGaussian());
+        }
+    }
+
+    private static void CheckFans(int fanIn, int fanOut)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(fanIn);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(fanOut);
+    }
+}

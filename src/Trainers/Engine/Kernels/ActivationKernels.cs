@@ -1,0 +1,153 @@
+using System.Numerics.Tensors;
+
+namespace MLNetBackprop.Engine;
+
+/// <summary>Element-wise activation loops: forward maps x → y, backward maps dL/dy → dL/dx.</summary>
+public static partial class Kernels
+{
+    /// <summary>y = σ(x) (vectorised; e⁻ˣ overflowing to ∞ gives the correct limit 0).</summary>
+    /// <param name="x">Inputs.</param>
+    /// <param name="y">Outputs, same length.</param>
+    public static void SigmoidForward(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Sigmoid(x, y);
+
+    /// <summary>dx = dy·y·(1 − y), from the saved output.</summary>
+    /// <param name="y">Saved outputs σ(x).</param>
+    /// <param name="dy">dL/dy.</param>
+    /// <param name="dx">dL/dx, written (may alias <paramref name="dy"/>).</param>
+    public static void SigmoidBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
+    {
+        for (int i = 0; i < dx.Length; i++) dx[i] = dy[i] * (y[i] * (1f - y[i]));
+    }
+
+    /// <summary>y = tanh(x).</summary>
+    /// <param name="x">Inputs.</param>
+    /// <param name="y">Outputs.</param>
+    public static void TanhForward(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Tanh(x, y);
+
+    /// <summary>dx = dy·(1 − y²), from the saved output.</summary>
+    /// <param name="y">Saved outputs tanh(x).</param>
+    /// <param name="dy">dL/dy.</param>
+    /// <param name="dx">dL/dx, written (may alias <paramref name="dy"/>).</param>
+    public static void TanhBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
+    {
+        for (int i = 0; i < dx.Length; i++) dx[i] = dy[i] * (1f - y[i] * y[i]);
+    }
+
+    /// <summary>y = max(0, x).</summary>
+    /// <param name="x">Inputs.</param>
+    /// <param name="y">Outputs.</param>
+    public static void ReluForward(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Max(x, 0f, y);
+
+    /// <summary>dx = dy where x &gt; 0, else 0 (relu'(0) = 0).</summary>
+    /// <param name="x">Saved inputs.</param>
+    /// <param name="dy">dL/dy.</param>
+    /// <param name="dx">dL/dx, written.</param>
+    public static void ReluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx)
+    {
+        for (int i = 0; i < dx.Length; i++) dx[i] = x[i] > 0f ? dy[i] : 0f;
+    }
+
+    /// <summary>y = x for x &gt; 0, slope·x otherwise.</summary>
+    /// <param name="x">Inputs.</param>
+    /// <param name="slope">Negative slope.</param>
+    /// <param name="y">Outputs.</param>
+    public static void LeakyReluForward(ReadOnlySpan<float> x, float slope, Span<float> y)
+    {
+        for (int i = 0; i < y.Length; i++) y[i] = x[i] > 0f ? x[i] : slope * x[i];
+    }
+
+    /// <summary>dx = dy for x &gt; 0, slope·dy otherwise (so slope at 0, as torch).</summary>
+    /// <param name="x">Saved inputs.</param>
+    /// <param name="dy">dL/dy.</param>
+    /// <param name="slope">Negative slope.</param>
+    /// <param name="dx">dL/dx, written.</param>
+    public static void LeakyReluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, float slope, Span<float> dx)
+    {
+        for (int i = 0; i < dx.Length; i++) dx[i] = x[i] > 0f ? dy[i] : slope * dy[i];
+    }
+
+    /// <summary>y = softplus(x) with β = 1, threshold 20 (computed in float64).</summary>
+    /// <param name="x">Inputs.</param>
+    /// <param name="y">Outputs.</param>
+    public static void SoftplusForward(ReadOnlySpan<float> x, Span<float> y)
+    {
+        for (int i = 0; i < y.Length; i++) y[i] = (float)ActivationFunctions.Softplus(x[i]);
+    }
+
+    /// <summary>dx = dy·σ(x) (1 in the linear regime x &gt; 20).</summary>
+    /// <param name="x">Saved inputs.</param>
+    /// <param name="dy">dL/dy.</param>
+    /// <param name="dx">dL/dx, written.</param>
+    public static void SoftplusBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx)
+    {
+        for (int i = 0; i < dx.Length; i++) dx[i] = (float)(dy[i] * ActivationFunctions.SoftplusDerivative(x[i]));
+    }
+
+    /// <summary>y = ELU(x) (computed in float64 for an accurate eˣ − 1).</summary>
+    /// <param name="x">Inputs.</param>
+    /// <param name="alpha">α.</param>
+    /// <param name="y">Outputs.</param>
+    public static void EluForward(ReadOnlySpan<float> x, float alpha, Span<float> y)
+    {
+        for (int i = 0; i < y.Length; i++) y[i] = (float)ActivationFunctions.Elu(x[i], alpha);
+    }
+
+    /// <summary>dx = dy for x &gt; 0, dy·α·eˣ otherwise.</summary>
+    /// <param name="x">Saved inputs.</param>
+    /// <param name="dy">dL/dy.</param>
+    /// <param name="alpha">α.</param>
+    /// <param name="dx">dL/dx, written.</param>
+    public static void EluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, float alpha, Span<float> dx)
+    {
+        for (int i = 0; i < dx.Length; i++) dx[i] = (float)(dy[i] * ActivationFunctions.EluDerivative(x[i], alpha));
+    }
+
+    /// <summary>y = GELU(x), exact (erf) or tanh-approximated, computed in float64.</summary>
+    /// <param name="x">Inputs.</param>
+    /// <param name="approximateTanh">Use the tanh approximation.</param>
+    /// <param name="y">Outputs.</param>
+    public static void GeluForward(ReadOnlySpan<float> x, bool approximateTanh, Span<float> y)
+    {
+        if (approximateTanh)
+            for (int i = 0; i < y.Length; i++) y[i] = (float)ActivationFunctions.GeluTanh(x[i]);
+        else
+            for (int i = 0; i < y.Length; i++) y[i] = (float)ActivationFunctions.Gelu(x[i]);
+    }
+
+    /// <summary>dx = dy·GELU'(x).</summary>
+    /// <param name="x">Saved inputs.</param>
+    /// <param name="dy">dL/dy.</param>
+    /// <param name="approximateTanh">Use the tanh approximation.</param>
+    /// <param name="dx">dL/dx, written.</param>
+    public static void GeluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, bool approximateTanh, Span<float> dx)
+    {
+        if (approximateTanh)
+            for (int i = 0; i < dx.Length; i++) dx[i] = (float)(dy[i] * ActivationFunctions.GeluTanhDerivative(x[i]));
+        else
+            for (int i = 0; i < dx.Length; i++) dx[i] = (float)(dy[i] * ActivationFunctions.GeluDerivative(x[i]));
+    }
+
+    /// <summary>y = x·σ(x): a vectorised sigmoid, then a product.</summary>
+    /// <param name="x">Inputs.</param>
+    /// <param name="y">Outputs (must not alias <paramref name="x"/>).</param>
+    public static void SiluForward(ReadOnlySpan<float> x, Span<float> y)
+    {
+        TensorPrimitives.Sigmoid(x, y);
+        TensorPrimitives.Multiply(x, y, y);
+    }
+
+    /// <summary>dx = dy·σ(x)·(1 + x·(1 − σ(x))).</summary>
+    /// <param name="x">Saved inputs.</param>
+    /// <param name="dy">dL/dy.</param>
+    /// <param name="dx">dL/dx, written.</param>
+    public static void SiluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx)
+    {
+        for (int i = 0; i < dx.Length; i++) dx[i] = (float)(dy[i] * ActivationFunctions.SiluDerivative(x[i]));
+    }
+
+    /// <summary>dx = dy·mask (dropout backward; the mask holds 0 or 1/(1 − p)).</summary>
+    /// <param name="mask">The dropout mask.</param>
+    /// <param name="dy">dL/dy.</param>
+    /// <param name="dx">dL/dx, written.</param>
+    public static void ApplyMask(ReadOnlySpan<float> mask, ReadOnlySpan<float> dy, Span<float> dx) => TensorPrimitives.Multiply(dy, mask, dx);
+}

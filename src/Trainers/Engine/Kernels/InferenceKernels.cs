@@ -1,0 +1,47 @@
+namespace MLNetBackprop.Engine;
+
+public static partial class Kernels
+{
+    /// <summary>Applies an activation to <paramref name="values"/> in place (scoring path; the element-wise forward kernels allow x and y to alias).</summary>
+    /// <param name="activation">The function.</param>
+    /// <param name="values">Pre-activations in, activations out.</param>
+    /// <param name="leakySlope">Negative slope of leaky ReLU.</param>
+    public static void ActivateInPlace(Activation activation, Span<float> values, float leakySlope)
+    {
+        switch (activation)
+        {
+            case Activation.Relu: ReluForward(values, values); break;
+            case Activation.LeakyRelu: LeakyReluForward(values, leakySlope, values); break;
+            case Activation.Sigmoid: SigmoidForward(values, values); break;
+            case Activation.Tanh: TanhForward(values, values); break;
+            case Activation.Softplus: SoftplusForward(values, values); break;
+            case Activation.Elu: EluForward(values, 1f, values); break;
+            case Activation.Gelu: GeluForward(values, false, values); break;
+            case Activation.GeluTanh: GeluForward(values, true, values); break;
+            case Activation.Silu:
+                for (int i = 0; i < values.Length; i++) values[i] *= 1f / (1f + MathF.Exp(-values[i]));
+                break;
+            case Activation.Identity: break;
+            default: throw new ArgumentOutOfRangeException(nameof(activation), activation, "Unknown activation.");
+        }
+    }
+
+    private static int? _maxThreadsOverride;
+
+    /// <summary>
+    /// Runs the matrix products of the caller's scope with at most <paramref name="threads"/> threads
+    /// (null = leave the current setting); dispose the result to restore the previous value.
+    /// </summary>
+    /// <param name="threads">Threads to use, or null.</param>
+    public static IDisposable UseThreads(int? threads)
+    {
+        int? previous = _maxThreadsOverride;
+        if (threads is { } t) _maxThreadsOverride = t;
+        return new Restore(() => _maxThreadsOverride = previous);
+    }
+
+    private sealed class Restore(Action undo) : IDisposable
+    {
+        public void Dispose() => undo();
+    }
+}

@@ -1,0 +1,92 @@
+using System.Numerics.Tensors;
+
+namespace MLNetBackprop.Engine;
+
+public static partial class Kernels
+{
+    /// <summary>The Euclidean norm of <paramref name="values"/>, accumulated in double.</summary>
+    /// <param name="values">The values.</param>
+    public static double Norm(ReadOnlySpan<float> values)
+    {
+        double sum = 0;
+        const int Chunk = 4096;
+        for (int i = 0; i < values.Length; i += Chunk)
+        {
+            var part = values.Slice(i, Math.Min(Chunk, values.Length - i));
+            sum += TensorPrimitives.SumOfSquares(part);
+        }
+        return Math.Sqrt(sum);
+    }
+
+    /// <summary>
+    /// Adds the L2 penalty's gradient λ·w to every weight parameter's gradient (biases and
+    /// BatchNorm γ/β are skipped) and returns the penalty λ/2·Σw².
+    /// </summary>
+    /// <param name="parameters">The parameters.</param>
+    /// <param name="lambda">λ.</param>
+    public static double AddL2(IReadOnlyList<Parameter> parameters, float lambda)
+    {
+        double sumSquares = 0;
+        foreach (var p in parameters)
+        {
+            if (!p.IsWeight) continue;
+            double norm = Norm(p.Value);
+            sumSquares += norm * norm;
+            TensorPrimitives.MultiplyAdd(p.Value, lambda, p.Gradient, p.Gradient);
+        }
+        return 0.5 * lambda * sumSquares;
+    }
+
+    /// <summary>
+    /// Scales every gradient so that their global L2 norm is at most <paramref name="maxNorm"/>
+    /// (torch.nn.utils.clip_grad_norm_). Returns the norm before clipping.
+    /// </summary>
+    /// <param name="parameters">The parameters whose gradients are clipped.</param>
+    /// <param name="maxNorm">The largest allowed norm.</param>
+    public static double ClipGlobalNorm(IReadOnlyList<Parameter> parameters, double maxNorm)
+    {
+        double sumSquares = 0;
+        foreach (var p in parameters)
+        {
+            double norm = Norm(p.Gradient);
+            sumSquares += norm * norm;
+        }
+        double total = Math.Sqrt(sumSquares);
+        float scale = (float)(maxNorm / (total + 1e-6));
+        if (scale < 1f)
+            foreach (var p in parameters) TensorPrimitives.Multiply(p.Gradient, scale, p.Gradient);
+        return total;
+    }
+
+    /// <summary>y = x·W + b for one row: x has W's row count, W is row-major inputs × outputs.</summary>
+    /// <param name="x">The input row.</param>
+    /// <param name="weight">inputs × outputs, row-major.</param>
+    /// <param name="bias">outputs values.</param>
+    /// <param name="y">Receives outputs values.</param>
+    public static void RowTimesMatrix(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y)
+    {
+        int outputs = y.Length;
+        bias[..outputs].CopyTo(y);
+        for (int i = 0; i < x.Length; i++)
+        {
+            float xi = x[i];
+            if (xi != 0f) TensorPrimitives.MultiplyAdd(weight.Slice(i * outputs, outputs), xi, y, y);
+        }
+    }
+
+    /// <summary>Numerically stable softmax of one row, in place (the maximum is subtracted first).</summary>
+    /// <param name="row">Logits in, probabilities out.</param>
+    public static void SoftmaxInPlace(Span<float> row)
+    {
+        float max = TensorPrimitives.Max(row);
+        TensorPrimitives.Subtract(row, max, row);
+        TensorPrimitives.Exp(row, row);
+        float sum = TensorPrimitives.Sum(row);
+        TensorPrimitives.Divide(row, sum, row);
+    }
+
+    /// <summary>The logistic sigmoid of each value, in place.</summary>
+    /// <param name="values">Logits in, probabilities out.</param>
+    public static void SigmoidInPlace(Span<float> values) => TensorPrimitives.Sigmoid(values, values);
+}
+

@@ -1,0 +1,69 @@
+namespace MLNetBackprop.Engine;
+
+/// <summary>
+/// Base of the element-wise activation layers: width in = width out, no parameters. It keeps a
+/// reference to the input and its own output buffer, which is what the derivatives need (sigmoid
+/// and tanh use the output, the others the input).
+/// </summary>
+public abstract class ActivationLayer : Layer
+{
+    private Matrix? _input;
+    private Matrix? _output;
+    private Matrix? _inputGradient;
+
+    /// <summary>Creates an activation layer over rows of <paramref name="width"/> values.</summary>
+    /// <param name="width">Number of units.</param>
+    protected ActivationLayer(int width)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
+        Width = width;
+    }
+
+    /// <summary>Number of units (input and output width).</summary>
+    public int Width { get; }
+
+    /// <inheritdoc />
+    public override int InputSize => Width;
+
+    /// <inheritdoc />
+    public override int OutputSize => Width;
+
+    /// <summary>The activation this layer computes.</summary>
+    public abstract Activation Function { get; }
+
+    /// <inheritdoc />
+    public override Matrix Forward(Matrix input, bool training)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (input.Columns != Width) throw new ArgumentException($"Expected {Width} columns, got {input.Columns}.", nameof(input));
+        _input = input;
+        var output = Matrix.Ensure(ref _output, input.Rows, Width);
+        Apply(input.Span, output.Span);
+        return output;
+    }
+
+    /// <inheritdoc />
+    public override Matrix? Backward(Matrix outputGradient, bool needInputGradient = true)
+    {
+        ArgumentNullException.ThrowIfNull(outputGradient);
+        if (_input is null || _output is null) throw new InvalidOperationException("Backward called before Forward.");
+        if (outputGradient.Columns != Width || outputGradient.Rows != _output.Rows)
+            throw new ArgumentException($"Expected a {_output.Rows}×{Width} gradient, got {outputGradient.Rows}×{outputGradient.Columns}.", nameof(outputGradient));
+        if (!needInputGradient) return null;
+        var inputGradient = Matrix.Ensure(ref _inputGradient, outputGradient.Rows, Width);
+        Derivative(_input.Span, _output.Span, outputGradient.Span, inputGradient.Span);
+        return inputGradient;
+    }
+
+    /// <summary>Computes y = f(x) element-wise.</summary>
+    /// <param name="x">Inputs.</param>
+    /// <param name="y">Outputs (never aliases <paramref name="x"/>).</param>
+    protected abstract void Apply(ReadOnlySpan<float> x, Span<float> y);
+
+    /// <summary>Computes dx = dy·f'(x) element-wise.</summary>
+    /// <param name="x">The inputs of the last Forward.</param>
+    /// <param name="y">The outputs of the last Forward.</param>
+    /// <param name="dy">dL/dy.</param>
+    /// <param name="dx">dL/dx, written.</param>
+    protected abstract void Derivative(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx);
+}

@@ -1,0 +1,18 @@
+namespace MLNetBackprop.Engine;
+
+/// <summary>The identity: copies its input (so the returned matrix is the layer's own, as the Layer contract requires).</summary>
+public sealed class IdentityLayer : ActivationLayer
+{
+    /// <summary>Creates the layer.</summary>
+    /// <param name="width">Number of units.</param>
+    public IdentityLayer(int width) : base(width) { }
+
+    /// <inheritdoc />
+    public override Activation Function => Activation.Identity;
+
+    /// <inheritdoc />
+    protected override void Apply(ReadOnlySpan<float> x, Span<float> y) => x.CopyTo(y);
+
+    /// <inheritdoc />
+    protected override void Derivative(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx) => dy.CopyTo(dx);
+}

@@ -1,0 +1,190 @@
+namespace MLNetBackprop.Engine;
+
+/// <summary>
+/// A multi-layer perceptron: a stack of <see cref="Layer"/>s built from a <see cref="NetworkSpec"/>
+/// (Dense → [BatchNorm] → activation → [Dropout], repeated, then a final Dense) and a <see cref="Loss"/>.
+/// <see cref="ComputeGradients"/> is one forward pass, the loss and one backward pass; the parameters'
+/// gradients are then ready for an optimizer step.
+/// </summary>
+public sealed class Network
+{
+    private readonly List<Layer> _layers = [];
+    private readonly List<Dense> _dense = [];
+    private readonly List<Parameter> _parameters = [];
+    private readonly List<DropoutLayer> _dropouts = [];
+    private Matrix? _lossGradient;
+
+    /// <summary>Builds the network and initialises its weights from <paramref name="seed"/>.</summary>
+    /// <param name="spec">The architecture.</param>
+    /// <param name="seed">Seed of the initial weights.</param>
+    public Network(NetworkSpec spec, long seed)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        spec.Validate();
+        Spec = spec;
+        var rng = new CounterRandom(seed, (long)RandomPurpose.Initialization);
+        int width = spec.InputSize;
+        for (int h = 0; h < spec.HiddenLayers.Length; h++)
+        {
+            int units = spec.HiddenLayers[h];
+            AddDense(width, units, spec.Activation, ref rng);
+            if (spec.BatchNorm) Add(new BatchNormLayer(units, $"bn{h + 1}"));
+            Add(ActivationLayers.Create(spec.Activation, units, spec.LeakySlope));
+            if (spec.Dropout > 0)
+            {
+                var dropout = new DropoutLayer(units, spec.Dropout, _dropouts.Count);
+                _dropouts.Add(dropout);
+                Add(dropout);
+            }
+            width = units;
+        }
+        // The output layer feeds a loss, not an activation: Xavier (gain 1) suits its linear output.
+        AddDense(width, spec.OutputSize, Activation.Identity, ref rng, isOutput: true);
+        Loss = CreateLoss(spec);
+    }
+
+    /// <summary>The architecture this network was built from.</summary>
+    public NetworkSpec Spec { get; }
+
+    /// <summary>The layers, input first.</summary>
+    public IReadOnlyList<Layer> Layers => _layers;
+
+    /// <summary>The affine layers, input first (their weight-gradient norms are <see cref="GradientNorms"/>).</summary>
+    public IReadOnlyList<Dense> DenseLayers => _dense;
+
+    /// <summary>Every trainable parameter, in a fixed order (layer by layer).</summary>
+    public IReadOnlyList<Parameter> Parameters => _parameters;
+
+    /// <summary>The loss on the outputs.</summary>
+    public Loss Loss { get; }
+
+    /// <summary>Number of input features.</summary>
+    public int InputSize => Spec.InputSize;
+
+    /// <summary>Number of outputs.</summary>
+    public int OutputSize => Spec.OutputSize;
+
+    /// <summary>
+    /// The L2 norm of each affine layer's weight gradient after the last <see cref="ComputeGradients"/>
+    /// (input layer first): the numbers that make vanishing gradients visible.
+    /// </summary>
+    public double[] GradientNorms => _gradientNorms ??= new double[_dense.Count];
+
+    private double[]? _gradientNorms;
+
+    /// <summary>Sets the key of the dropout masks of the next training forward pass.</summary>
+    /// <param name="seed">Training seed.</param>
+    /// <param name="epoch">Epoch number.</param>
+    /// <param name="batch">Batch number within the epoch.</param>
+    public void SetDropoutKey(long seed, long epoch, long batch)
+    {
+        foreach (var d in _dropouts) d.SetRandomKey(seed, epoch, batch);
+    }
+
+    /// <summary>Runs the layers forward and returns the raw outputs (logits), a buffer owned by the network.</summary>
+    /// <param name="input">rows × InputSize.</param>
+    /// <param name="training">Training mode (batch statistics, dropout) or inference.</param>
+    public Matrix Forward(Matrix input, bool training)
+    {
+        if (input.Columns != InputSize)
+            throw new ArgumentException($"The input has {input.Columns} columns; the network expects {InputSize}.", nameof(input));
+        var x = input;
+        foreach (var layer in _layers) x = layer.Forward(x, training);
+        return x;
+    }
+
+    /// <summary>Inference: outputs mapped by the loss's link (softmax probabilities, sigmoid, identity), in place in the returned buffer.</summary>
+    /// <param name="input">rows × InputSize.</param>
+    public Matrix Predict(Matrix input)
+    {
+        var output = Forward(input, training: false);
+        Loss.Predict(output);
+        return output;
+    }
+
+    /// <summary>
+    /// Forward in training mode, loss, and backward: fills every parameter's gradient and
+    /// <see cref="GradientNorms"/>. With <paramref name="l2"/> &gt; 0 the penalty λ/2·Σw² over weights
+    /// (never biases or BatchNorm γ/β) is added to the loss and λ·w to their gradients.
+    /// </summary>
+    /// <param name="input">rows × InputSize.</param>
+    /// <param name="targets">Class indices (one per row) or target values (rows × OutputSize), as the loss expects.</param>
+    /// <param name="rowWeights">Per-row example weights, or empty.</param>
+    /// <param name="l2">The L2 coefficient λ.</param>
+    /// <returns>The batch loss, including the L2 penalty.</returns>
+    public double ComputeGradients(Matrix input, ReadOnlySpan<float> targets, ReadOnlySpan<float> rowWeights, float l2 = 0f)
+    {
+        var output = Forward(input, training: true);
+        var grad = Matrix.Ensure(ref _lossGradient, output.Rows, output.Columns);
+        double loss = Loss.Compute(output, targets, rowWeights, grad);
+        Matrix? g = grad;
+        for (int i = _layers.Count - 1; i >= 0 && g is not null; i--)
+            g = _layers[i].Backward(g, needInputGradient: i > 0);
+        if (l2 > 0) loss += Kernels.AddL2(_parameters, l2);
+        var norms = GradientNorms;
+        for (int i = 0; i < _dense.Count; i++) norms[i] = Kernels.Norm(_dense[i].Weight.Gradient);
+        return loss;
+    }
+
+    /// <summary>
+    /// Every buffer that defines what the network computes: parameter values, then BatchNorm running
+    /// statistics. Copying these copies the model (best-epoch snapshots, checkpoints, serialisation).
+    /// </summary>
+    public IReadOnlyList<float[]> StateBuffers()
+    {
+        var buffers = new List<float[]>(_parameters.Count + 4);
+        foreach (var p in _parameters) buffers.Add(p.Value);
+        foreach (var layer in _layers)
+            if (layer is BatchNormLayer bn) { buffers.Add(bn.RunningMean); buffers.Add(bn.RunningVariance); }
+        return buffers;
+    }
+
+    /// <summary>A deep copy: same architecture, same weights and running statistics, fresh buffers.</summary>
+    public Network Clone()
+    {
+        var copy = new Network(Spec, 0);
+        copy.LoadState(StateBuffers());
+        return copy;
+    }
+
+    /// <summary>Overwrites the weights and running statistics from buffers laid out as <see cref="StateBuffers"/>.</summary>
+    /// <param name="state">One buffer per state buffer, same lengths.</param>
+    public void LoadState(IReadOnlyList<float[]> state)
+    {
+        var mine = StateBuffers();
+        if (state.Count != mine.Count) throw new ArgumentException($"Expected {mine.Count} state buffers; got {state.Count}.", nameof(state));
+        for (int i = 0; i < mine.Count; i++)
+        {
+            if (state[i].Length != mine[i].Length)
+                throw new ArgumentException($"State buffer {i} has {state[i].Length} values; expected {mine[i].Length}.", nameof(state));
+            state[i].CopyTo(mine[i], 0);
+        }
+    }
+
+    /// <summary>The total number of trainable values.</summary>
+    public long ParameterCount => _parameters.Sum(p => (long)p.Length);
+
+    private void AddDense(int inputs, int outputs, Activation activation, ref CounterRandom rng, bool isOutput = false)
+    {
+        var dense = new Dense(inputs, outputs, $"dense{_dense.Count + 1}");
+        var init = isOutput && Spec.WeightInit == WeightInit.Auto ? WeightInit.XavierUniform : Spec.WeightInit;
+        WeightInitializer.Initialize(dense.Weight, inputs, outputs, init, activation, Spec.LeakySlope, ref rng);
+        _dense.Add(dense);
+        Add(dense);
+    }
+
+    private void Add(Layer layer)
+    {
+        _layers.Add(layer);
+        _parameters.AddRange(layer.Parameters);
+    }
+
+    private static Loss CreateLoss(NetworkSpec spec) => spec.Loss switch
+    {
+        LossKind.SoftmaxCrossEntropy => new SoftmaxCrossEntropyLoss(spec.ClassWeights, spec.LabelSmoothing),
+        LossKind.SigmoidCrossEntropy => new SigmoidCrossEntropyLoss(),
+        LossKind.MeanSquaredError => new MeanSquaredErrorLoss(),
+        LossKind.Huber => new HuberLoss(spec.HuberDelta),
+        _ => throw new ArgumentOutOfRangeException(nameof(spec), spec.Loss, "Unknown loss."),
+    };
+}

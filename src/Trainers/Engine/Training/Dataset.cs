@@ -1,0 +1,60 @@
+namespace MLNetBackprop.Engine;
+
+/// <summary>
+/// In-memory training data for the engine: a feature matrix (rows × features), targets laid out
+/// as the loss expects (one class index per row, or rows × outputs values) and optional example weights.
+/// </summary>
+public sealed class Dataset
+{
+    /// <summary>Wraps the given buffers (no copy).</summary>
+    /// <param name="features">rows × features.</param>
+    /// <param name="targets">rows × <paramref name="targetWidth"/> values.</param>
+    /// <param name="targetWidth">Targets per row: 1 for class indices or a single output.</param>
+    /// <param name="weights">Optional example weights, one per row.</param>
+    public Dataset(Matrix features, float[] targets, int targetWidth = 1, float[]? weights = null)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        ArgumentNullException.ThrowIfNull(targets);
+        if (targetWidth < 1) throw new ArgumentOutOfRangeException(nameof(targetWidth), targetWidth, "targetWidth must be ≥ 1.");
+        if ((long)features.Rows * targetWidth > targets.Length)
+            throw new ArgumentException($"{features.Rows} rows need {(long)features.Rows * targetWidth} targets; got {targets.Length}.", nameof(targets));
+        if (weights is not null && weights.Length < features.Rows)
+            throw new ArgumentException($"{features.Rows} rows need as many weights; got {weights.Length}.", nameof(weights));
+        Features = features;
+        Targets = targets;
+        TargetWidth = targetWidth;
+        Weights = weights;
+    }
+
+    /// <summary>rows × features.</summary>
+    public Matrix Features { get; }
+
+    /// <summary>Targets, <see cref="TargetWidth"/> per row.</summary>
+    public float[] Targets { get; }
+
+    /// <summary>Targets per row.</summary>
+    public int TargetWidth { get; }
+
+    /// <summary>Example weights, or null for all 1.</summary>
+    public float[]? Weights { get; }
+
+    /// <summary>Number of rows.</summary>
+    public int Rows => Features.Rows;
+
+    /// <summary>Copies the rows listed in <paramref name="rows"/> into a new dataset.</summary>
+    /// <param name="rows">Row indices.</param>
+    public Dataset Subset(ReadOnlySpan<int> rows)
+    {
+        var f = new Matrix(rows.Length, Features.Columns);
+        var t = new float[rows.Length * TargetWidth];
+        var w = Weights is null ? null : new float[rows.Length];
+        for (int i = 0; i < rows.Length; i++)
+        {
+            int r = rows[i];
+            Features.Row(r).CopyTo(f.Row(i));
+            Targets.AsSpan(r * TargetWidth, TargetWidth).CopyTo(t.AsSpan(i * TargetWidth));
+            if (w is not null) w[i] = Weights![r];
+        }
+        return new Dataset(f, t, TargetWidth, w);
+    }
+}

@@ -1,0 +1,130 @@
+namespace MLNetBackprop;
+
+/// <summary>
+/// A learning-rate schedule: the rate of each epoch as a function of the optimizer's base rate.
+/// Schedules are immutable descriptions; the state of a run (reduce-on-plateau's current factor)
+/// lives in the object <see cref="Start"/> returns.
+/// </summary>
+public abstract class LearningRateSchedule
+{
+    /// <summary>Starts a run at <paramref name="baseRate"/>.</summary>
+    /// <param name="baseRate">The optimizer's learning rate.</param>
+    public abstract Run Start(double baseRate);
+
+    /// <summary>The live state of a schedule during training.</summary>
+    public abstract class Run
+    {
+        /// <summary>The rate for a step: <paramref name="epoch"/> from 0; <paramref name="progress"/> in [0, 1) within the epoch.</summary>
+        /// <param name="epoch">Epoch index from 0.</param>
+        /// <param name="progress">Fraction of the epoch done before this step.</param>
+        public abstract double Rate(int epoch, double progress);
+
+        /// <summary>Told the monitored validation loss (or training loss) after each epoch.</summary>
+        /// <param name="loss">The quantity to minimise.</param>
+        public virtual void EpochEnded(double loss) { }
+    }
+
+    /// <summary>The base rate throughout.</summary>
+    public static LearningRateSchedule Constant() => new Functional((b, e, p) => b, "constant");
+
+    /// <summary>Multiply by <paramref name="gamma"/> every <paramref name="stepSize"/> epochs (torch StepLR).</summary>
+    /// <param name="stepSize">Epochs between decays (≥ 1).</param>
+    /// <param name="gamma">Decay factor in (0, 1].</param>
+    public static LearningRateSchedule Step(int stepSize, double gamma = 0.1)
+    {
+        if (stepSize < 1) throw new ArgumentOutOfRangeException(nameof(stepSize), stepSize, "stepSize must be ≥ 1.");
+        CheckFactor(gamma, nameof(gamma));
+        return new Functional((b, e, p) => b * Math.Pow(gamma, e / stepSize), $"step({stepSize}, {gamma})");
+    }
+
+    /// <summary>Multiply by <paramref name="gamma"/> every epoch (torch ExponentialLR).</summary>
+    /// <param name="gamma">Decay factor in (0, 1].</param>
+    public static LearningRateSchedule Exponential(double gamma)
+    {
+        CheckFactor(gamma, nameof(gamma));
+        return new Functional((b, e, p) => b * Math.Pow(gamma, e), $"exponential({gamma})");
+    }
+
+    /// <summary>
+    /// Cosine annealing from the base rate to <paramref name="minRate"/> over <paramref name="epochs"/> epochs
+    /// (torch CosineAnnealingLR, evaluated per epoch), after an optional linear warm-up from 0 over
+    /// <paramref name="warmupEpochs"/> epochs (per step).
+    /// </summary>
+    /// <param name="epochs">Length of the cosine, in epochs (≥ 1), usually the training epochs.</param>
+    /// <param name="minRate">Final rate (η_min).</param>
+    /// <param name="warmupEpochs">Linear warm-up epochs before the cosine starts.</param>
+    public static LearningRateSchedule Cosine(int epochs, double minRate = 0, int warmupEpochs = 0)
+    {
+        if (epochs < 1) throw new ArgumentOutOfRangeException(nameof(epochs), epochs, "epochs must be ≥ 1.");
+        if (!(minRate >= 0)) throw new ArgumentOutOfRangeException(nameof(minRate), minRate, "minRate must be ≥ 0.");
+        if (warmupEpochs < 0) throw new ArgumentOutOfRangeException(nameof(warmupEpochs), warmupEpochs, "warmupEpochs must be ≥ 0.");
+        return new Functional((b, e, p) =>
+        {
+            if (e < warmupEpochs) return b * (e + p) / warmupEpochs;
+            int t = Math.Min(e - warmupEpochs, epochs);
+            return minRate + (b - minRate) * (1 + Math.Cos(Math.PI * t / epochs)) / 2;
+        }, $"cosine({epochs}, {minRate}, warmup {warmupEpochs})");
+    }
+
+    /// <summary>
+    /// Multiply the rate by <paramref name="factor"/> when the monitored loss has not improved by more
+    /// than <paramref name="threshold"/> (relative) for <paramref name="patience"/> epochs, never below
+    /// <paramref name="minRate"/> (torch ReduceLROnPlateau, mode min, threshold_mode rel, cooldown 0).
+    /// </summary>
+    /// <param name="factor">Reduction factor in (0, 1).</param>
+    /// <param name="patience">Epochs without improvement tolerated.</param>
+    /// <param name="minRate">Floor.</param>
+    /// <param name="threshold">Relative improvement that counts.</param>
+    public static LearningRateSchedule ReduceOnPlateau(double factor = 0.1, int patience = 10, double minRate = 0, double threshold = 1e-4)
+    {
+        if (!(factor > 0 && factor < 1)) throw new ArgumentOutOfRangeException(nameof(factor), factor, "factor must be in (0, 1).");
+        if (patience < 0) throw new ArgumentOutOfRangeException(nameof(patience), patience, "patience must be ≥ 0.");
+        if (!(minRate >= 0)) throw new ArgumentOutOfRangeException(nameof(minRate), minRate, "minRate must be ≥ 0.");
+        if (!(threshold >= 0)) throw new ArgumentOutOfRangeException(nameof(threshold), threshold, "threshold must be ≥ 0.");
+        return new Plateau(factor, patience, minRate, threshold);
+    }
+
+    private static void CheckFactor(double gamma, string name)
+    {
+        if (!(gamma > 0 && gamma <= 1)) throw new ArgumentOutOfRangeException(name, gamma, $"{name} must be in (0, 1].");
+    }
+
+    private sealed class Functional(Func<double, int, double, double> rate, string text) : LearningRateSchedule
+    {
+        public override Run Start(double baseRate) => new FunctionalRun(rate, baseRate);
+        public override string ToString() => text;
+
+        private sealed class FunctionalRun(Func<double, int, double, double> rate, double baseRate) : Run
+        {
+            public override double Rate(int epoch, double progress) => rate(baseRate, epoch, progress);
+        }
+    }
+
+    private sealed class Plateau(double factor, int patience, double minRate, double threshold) : LearningRateSchedule
+    {
+        private readonly double _factor = factor, _minRate = minRate, _threshold = threshold;
+        private readonly int _patience = patience;
+
+        public override Run Start(double baseRate) => new PlateauRun(this, baseRate);
+        public override string ToString() => $"reduce-on-plateau({_factor}, {_patience}, {_minRate}, {_threshold})";
+
+        private sealed class PlateauRun(Plateau p, double baseRate) : Run
+        {
+            private double _rate = baseRate;
+            private double _best = double.PositiveInfinity;
+            private int _bad;
+
+            public override double Rate(int epoch, double progress) => _rate;
+
+            public override void EpochEnded(double loss)
+            {
+                if (loss < _best * (1 - p._threshold)) { _best = loss; _bad = 0; return; }
+                if (++_bad > p._patience)
+                {
+                    _rate = Math.Max(_rate * p._factor, p._minRate);
+                    _bad = 0;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,80 @@
+using MLNetBackprop.Engine;
+
+namespace MLNetBackprop;
+
+/// <summary>
+/// A trained MLP as its prediction transformer holds it: the network, the feature standardisation
+/// learned from the training data, the label scaling (regression) and the training history.
+/// Scoring is thread-safe: each caller uses its own <see cref="InferenceNetwork.Scratch"/>.
+/// </summary>
+public sealed class MlpModelParameters
+{
+    private readonly float[] _featureMeans;
+    private readonly float[] _featureScales;
+
+    internal MlpModelParameters(Network network, float[] featureMeans, float[] featureScales, float labelMean, float labelScale, TrainingHistory? history)
+    {
+        Network = network;
+        _featureMeans = featureMeans;
+        _featureScales = featureScales;
+        LabelMean = labelMean;
+        LabelScale = labelScale;
+        History = history ?? new TrainingHistory();
+        Inference = new InferenceNetwork(network);
+    }
+
+    /// <summary>The architecture.</summary>
+    public NetworkSpec Spec => Network.Spec;
+
+    /// <summary>Number of input features.</summary>
+    public int InputSize => Network.InputSize;
+
+    /// <summary>Number of outputs (classes for multiclass, 1 otherwise).</summary>
+    public int OutputSize => Network.OutputSize;
+
+    /// <summary>Per-feature means subtracted before the network (0 when features are not standardised).</summary>
+    public IReadOnlyList<float> FeatureMeans => _featureMeans;
+
+    /// <summary>Per-feature factors applied after subtracting the mean (1/σ; 1 when not standardised).</summary>
+    public IReadOnlyList<float> FeatureScales => _featureScales;
+
+    /// <summary>Regression: the training-label mean added back to the network's output (0 otherwise).</summary>
+    public float LabelMean { get; }
+
+    /// <summary>Regression: the training-label standard deviation the output is multiplied by (1 otherwise).</summary>
+    public float LabelScale { get; }
+
+    /// <summary>The per-epoch history of the training run (empty for a model loaded from a file).</summary>
+    public TrainingHistory History { get; }
+
+    /// <summary>The trained network (warm start continues from it).</summary>
+    internal Network Network { get; }
+
+    /// <summary>The compiled, thread-safe scoring form.</summary>
+    internal InferenceNetwork Inference { get; }
+
+    /// <summary>Per-caller buffers for <see cref="Predict"/>.</summary>
+    internal sealed class Scratch(MlpModelParameters model)
+    {
+        public readonly float[] Features = new float[model.InputSize];
+        public readonly InferenceNetwork.Scratch Network = model.Inference.CreateScratch();
+    }
+
+    /// <summary>Scores one row: standardise, run the network, apply the link, undo label scaling.</summary>
+    internal void Predict(ReadOnlySpan<float> features, Span<float> output, Scratch scratch)
+    {
+        var x = scratch.Features.AsSpan();
+        for (int i = 0; i < x.Length; i++) x[i] = (features[i] - _featureMeans[i]) * _featureScales[i];
+        Inference.Predict(x, output, scratch.Network);
+        if (Spec.Loss is LossKind.MeanSquaredError or LossKind.Huber)
+            for (int i = 0; i < OutputSize; i++) output[i] = output[i] * LabelScale + LabelMean;
+    }
+
+    /// <summary>Raw outputs (logits) of one row after standardisation; used for the binary margin.</summary>
+    internal void Forward(ReadOnlySpan<float> features, Span<float> output, Scratch scratch)
+    {
+        var x = scratch.Features.AsSpan();
+        for (int i = 0; i < x.Length; i++) x[i] = (features[i] - _featureMeans[i]) * _featureScales[i];
+        Inference.Forward(x, output, scratch.Network);
+    }
+}

@@ -1,0 +1,110 @@
+namespace MLNetBackprop;
+
+/// <summary>
+/// Options shared by the three MLP trainers. Every default is chosen for tabular data and
+/// documented here and in the README; every value is checked when the estimator is built and
+/// again at Fit, with an <see cref="ArgumentOutOfRangeException"/> that names the option.
+/// </summary>
+public abstract class MlpOptionsBase
+{
+    /// <summary>Label column (default "Label").</summary>
+    public string LabelColumnName { get; set; } = "Label";
+
+    /// <summary>Feature column: a known-size vector of Single, dense or sparse (default "Features").</summary>
+    public string FeatureColumnName { get; set; } = "Features";
+
+    /// <summary>Optional example-weight column of Single (default null = every row weighs 1).</summary>
+    public string? ExampleWeightColumnName { get; set; }
+
+    /// <summary>Width of each hidden layer, input side first (default [128, 64]). Empty = a linear model.</summary>
+    public int[] HiddenLayers { get; set; } = [128, 64];
+
+    /// <summary>Hidden-layer activation (default <see cref="MLNetBackprop.Activation.Relu"/>).</summary>
+    public Activation Activation { get; set; } = Activation.Relu;
+
+    /// <summary>Negative slope for <see cref="MLNetBackprop.Activation.LeakyRelu"/> (default 0.01).</summary>
+    public float LeakyReluSlope { get; set; } = 0.01f;
+
+    /// <summary>The optimizer, as an object (<c>Optimizer.Adam(1e-3)</c>) or a name (<c>"adam"</c>). Default Adam, lr 1e-3.</summary>
+    public Optimizer Optimizer { get; set; } = Optimizer.Adam();
+
+    /// <summary>Weight initialisation (default <see cref="MLNetBackprop.WeightInit.Auto"/>: He for the ReLU family, Xavier for sigmoid/tanh/identity).</summary>
+    public WeightInit WeightInit { get; set; } = WeightInit.Auto;
+
+    /// <summary>Dropout rate after each hidden activation, in [0, 1) (default 0).</summary>
+    public float Dropout { get; set; }
+
+    /// <summary>L2 penalty λ (loss + λ/2·Σw² over weights only), in [0, ∞) (default 0).</summary>
+    public float L2 { get; set; }
+
+    /// <summary>Batch normalisation between each hidden affine layer and its activation (default false).</summary>
+    public bool BatchNorm { get; set; }
+
+    /// <summary>Maximum passes over the training data (default 50).</summary>
+    public int Epochs { get; set; } = 50;
+
+    /// <summary>Rows per mini-batch (default 32).</summary>
+    public int BatchSize { get; set; } = 32;
+
+    /// <summary>Seed of initial weights, shuffles, dropout and the validation split (default null = the MLContext's seed).</summary>
+    public int? Seed { get; set; }
+
+    /// <summary>
+    /// Standardise each feature inside the model with the training data's mean and standard deviation
+    /// (default true), so raw tabular features train well; the statistics are saved with the model.
+    /// </summary>
+    public bool NormalizeFeatures { get; set; } = true;
+
+    /// <summary>
+    /// Fraction of the training rows held out for validation, in [0, 1) (default 0 = none): stratified for
+    /// classification, taken after a seeded shuffle. Validation enables best-epoch selection and early stopping.
+    /// </summary>
+    public float ValidationFraction { get; set; }
+
+    /// <summary>Early stopping on the validation data (default: patience 10 on the validation loss; used only when there is validation data). Null = never stop early (the best epoch is still kept).</summary>
+    public EarlyStopping? EarlyStopping { get; set; } = new();
+
+    /// <summary>Learning-rate schedule (default constant).</summary>
+    public LearningRateSchedule Schedule { get; set; } = LearningRateSchedule.Constant();
+
+    /// <summary>Clip gradients to this global norm before each step (default null = no clipping).</summary>
+    public double? GradientClipNorm { get; set; }
+
+    /// <summary>Threads for the matrix products (default null = all cores). Results are bit-reproducible for a given seed and thread count.</summary>
+    public int? NumberOfThreads { get; set; }
+
+    /// <summary>Receives a report after every epoch (also written to MLContext.Log).</summary>
+    public IProgress<EpochReport>? Progress { get; set; }
+
+    /// <summary>Cancels training at the next batch boundary with an <see cref="OperationCanceledException"/>.</summary>
+    public CancellationToken CancellationToken { get; set; }
+
+    /// <summary>Checks every option, naming the first one out of range.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    public virtual void Validate()
+    {
+        static void Name(string? value, string option)
+        {
+            if (string.IsNullOrWhiteSpace(value)) throw new ArgumentOutOfRangeException(option, value, $"{option} must name a column.");
+        }
+        Name(LabelColumnName, nameof(LabelColumnName));
+        Name(FeatureColumnName, nameof(FeatureColumnName));
+        if (ExampleWeightColumnName is not null) Name(ExampleWeightColumnName, nameof(ExampleWeightColumnName));
+        if (HiddenLayers is null) throw new ArgumentOutOfRangeException(nameof(HiddenLayers), null, "HiddenLayers must not be null (use an empty array for a linear model).");
+        for (int i = 0; i < HiddenLayers.Length; i++)
+            if (HiddenLayers[i] < 1) throw new ArgumentOutOfRangeException(nameof(HiddenLayers), HiddenLayers[i], $"HiddenLayers[{i}] must be ≥ 1.");
+        if (!Enum.IsDefined(Activation)) throw new ArgumentOutOfRangeException(nameof(Activation), Activation, "Unknown activation.");
+        if (!(LeakyReluSlope >= 0 && float.IsFinite(LeakyReluSlope))) throw new ArgumentOutOfRangeException(nameof(LeakyReluSlope), LeakyReluSlope, "LeakyReluSlope must be a finite number ≥ 0.");
+        if (Optimizer is null) throw new ArgumentOutOfRangeException(nameof(Optimizer), null, "Optimizer must be set (an Optimizer or a name such as \"adam\").");
+        if (!Enum.IsDefined(WeightInit)) throw new ArgumentOutOfRangeException(nameof(WeightInit), WeightInit, "Unknown weight initialisation.");
+        if (!(Dropout >= 0 && Dropout < 1)) throw new ArgumentOutOfRangeException(nameof(Dropout), Dropout, "Dropout must be in [0, 1).");
+        if (!(L2 >= 0 && float.IsFinite(L2))) throw new ArgumentOutOfRangeException(nameof(L2), L2, "L2 must be a finite number ≥ 0.");
+        if (Epochs < 1) throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, "Epochs must be ≥ 1.");
+        if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "BatchSize must be ≥ 1.");
+        if (!(ValidationFraction >= 0 && ValidationFraction < 1)) throw new ArgumentOutOfRangeException(nameof(ValidationFraction), ValidationFraction, "ValidationFraction must be in [0, 1).");
+        if (Schedule is null) throw new ArgumentOutOfRangeException(nameof(Schedule), null, "Schedule must be set (LearningRateSchedule.Constant() for none).");
+        if (GradientClipNorm is { } c && !(c > 0 && double.IsFinite(c))) throw new ArgumentOutOfRangeException(nameof(GradientClipNorm), c, "GradientClipNorm must be a finite number > 0.");
+        if (NumberOfThreads is { } t && t < 1) throw new ArgumentOutOfRangeException(nameof(NumberOfThreads), t, "NumberOfThreads must be ≥ 1.");
+        EarlyStopping?.Validate();
+    }
+}

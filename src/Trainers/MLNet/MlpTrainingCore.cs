@@ -1,0 +1,190 @@
+using Microsoft.ML;
+using Microsoft.ML.Runtime;
+using MLNetBackprop.Engine;
+
+namespace MLNetBackprop;
+
+/// <summary>
+/// What the three MLP estimators share at Fit: options → network spec, data → engine datasets
+/// (validation split, feature standardisation, label scaling, class weights), the training run,
+/// and the resulting <see cref="MlpModelParameters"/>.
+/// </summary>
+internal static class MlpTrainingCore
+{
+    public static MlpModelParameters Train(IHostEnvironment env, MlpOptionsBase options, TaskKind task,
+        IDataView trainData, IDataView? validationData, MlpModelParameters? warmStart,
+        int outputSize, LossKind loss, float labelSmoothing, float huberDelta, float[]? classWeights, ClassWeighting weighting)
+    {
+        options.Validate();
+        var host = env.Register("Mlp" + task);
+        long seed = options.Seed ?? host.Rand.Next();
+        var columns = TrainingDataReader.CheckSchema(trainData.Schema, task, options.FeatureColumnName, options.LabelColumnName, options.ExampleWeightColumnName);
+        if (task == TaskKind.Multiclass) outputSize = columns.ClassCount;
+        var all = TrainingDataReader.Read(trainData, columns, task, options.CancellationToken);
+
+        Dataset train, validation;
+        if (validationData is not null)
+        {
+            var vColumns = TrainingDataReader.CheckSchema(validationData.Schema, task, options.FeatureColumnName, options.LabelColumnName, options.ExampleWeightColumnName);
+            if (vColumns.FeatureCount != columns.FeatureCount)
+                throw new ArgumentException($"Validation feature column '{options.FeatureColumnName}' has {vColumns.FeatureCount} slots; the training data has {columns.FeatureCount}.", nameof(validationData));
+            train = all;
+            validation = TrainingDataReader.Read(validationData, vColumns, task, options.CancellationToken);
+        }
+        else (train, validation) = Split(all, options.ValidationFraction, task != TaskKind.Regression, seed);
+
+        if (task != TaskKind.Regression) CheckClasses(train, outputSize, options.LabelColumnName);
+
+        // Feature standardisation: from the training part only; a warm start keeps the original statistics.
+        int d = columns.FeatureCount;
+        float[] means, scales;
+        if (warmStart is not null)
+        {
+            if (warmStart.InputSize != d)
+                throw new ArgumentException($"The warm-start model expects {warmStart.InputSize} features; feature column '{options.FeatureColumnName}' has {d}.", nameof(warmStart));
+            means = [.. warmStart.FeatureMeans];
+            scales = [.. warmStart.FeatureScales];
+        }
+        else if (options.NormalizeFeatures) (means, scales) = Standardization.Fit(train.Features);
+        else { means = new float[d]; scales = Enumerable.Repeat(1f, d).ToArray(); }
+        Standardization.Apply(train.Features, means, scales);
+        if (validation.Rows > 0) Standardization.Apply(validation.Features, means, scales);
+
+        float labelMean = 0, labelScale = 1;
+        if (task == TaskKind.Regression)
+        {
+            (labelMean, labelScale) = warmStart is not null ? (warmStart.LabelMean, warmStart.LabelScale) : Standardization.FitLabel(train.Targets.AsSpan(0, train.Rows));
+            Standardization.ApplyLabel(train.Targets.AsSpan(0, train.Rows), labelMean, labelScale);
+            if (validation.Rows > 0) Standardization.ApplyLabel(validation.Targets.AsSpan(0, validation.Rows), labelMean, labelScale);
+        }
+
+        if (task != TaskKind.Regression && weighting != ClassWeighting.None)
+        {
+            var w = weighting == ClassWeighting.Balanced ? BalancedWeights(train, outputSize) : classWeights!;
+            train = ApplyClassWeights(train, w);
+            if (validation.Rows > 0) validation = ApplyClassWeights(validation, w);
+        }
+
+        var spec = new NetworkSpec
+        {
+            InputSize = d,
+            HiddenLayers = [.. options.HiddenLayers],
+            Activation = options.Activation,
+            LeakySlope = options.LeakyReluSlope,
+            BatchNorm = options.BatchNorm,
+            Dropout = options.Dropout,
+            OutputSize = outputSize,
+            Loss = loss,
+            WeightInit = options.WeightInit,
+            LabelSmoothing = labelSmoothing,
+            HuberDelta = huberDelta,
+        };
+        Network network;
+        if (warmStart is not null)
+        {
+            CheckCompatible(warmStart.Spec, spec);
+            network = warmStart.Network.Clone();
+        }
+        else network = new Network(spec, seed);
+
+        using var ch = host.Start("Training");
+        ch.Info(MessageSensitivity.None, $"MLP {task}: {train.Rows} training rows, {validation.Rows} validation rows, {d} features → [{string.Join(", ", spec.HiddenLayers)}] → {outputSize}; {network.ParameterCount} parameters; optimizer {options.Optimizer}; seed {seed}.");
+        var progress = new LogProgress(ch, options.Progress);
+        var settings = new TrainingSettings
+        {
+            Epochs = options.Epochs,
+            BatchSize = options.BatchSize,
+            Optimizer = options.Optimizer,
+            L2 = options.L2,
+            Seed = seed,
+            Schedule = options.Schedule,
+            GradientClipNorm = options.GradientClipNorm,
+            EarlyStopping = options.EarlyStopping,
+            Progress = progress,
+            CancellationToken = options.CancellationToken,
+        };
+        TrainingHistory history;
+        using (Kernels.UseThreads(options.NumberOfThreads))
+            history = new NetworkTrainer(network, settings).Train(train, validation.Rows > 0 ? validation : null);
+        ch.Info(MessageSensitivity.None, history.StopReason);
+        return new MlpModelParameters(network, means, scales, labelMean, labelScale, history);
+    }
+
+    private sealed class LogProgress(IChannel channel, IProgress<EpochReport>? user) : IProgress<EpochReport>
+    {
+        public void Report(EpochReport r)
+        {
+            channel.Info(MessageSensitivity.None, $"Epoch {r.Epoch}: train loss {r.TrainLoss:G5}" +
+                (r.ValidationLoss is { } v ? $", validation loss {v:G5}" : "") +
+                (r.ValidationMetric is { } m ? $", metric {m:G5}" : "") + $", lr {r.LearningRate:G3}, {r.Elapsed.TotalSeconds:F2}s");
+            user?.Report(r);
+        }
+    }
+
+    /// <summary>Seeded shuffle, then the validation fraction taken per class (stratified) or overall.</summary>
+    internal static (Dataset Train, Dataset Validation) Split(Dataset all, float fraction, bool stratified, long seed)
+    {
+        if (fraction <= 0) return (all, all.Subset([]));
+        var order = Enumerable.Range(0, all.Rows).ToArray();
+        new CounterRandom(seed, (long)RandomPurpose.Split).Shuffle(order);
+        var val = new List<int>();
+        var tr = new List<int>();
+        if (stratified)
+        {
+            foreach (var group in order.GroupBy(r => all.Targets[r]))
+            {
+                var rows = group.ToArray();
+                int take = (int)Math.Round(rows.Length * fraction);
+                if (rows.Length >= 2) take = Math.Clamp(take, 1, rows.Length - 1);
+                else take = 0;
+                val.AddRange(rows.Take(take));
+                tr.AddRange(rows.Skip(take));
+            }
+            // Keep the shuffled order within each part.
+            var position = new int[all.Rows];
+            for (int i = 0; i < order.Length; i++) position[order[i]] = i;
+            val.Sort((a, b) => position[a].CompareTo(position[b]));
+            tr.Sort((a, b) => position[a].CompareTo(position[b]));
+        }
+        else
+        {
+            int take = Math.Clamp((int)Math.Round(all.Rows * fraction), 1, Math.Max(1, all.Rows - 1));
+            val.AddRange(order.Take(take));
+            tr.AddRange(order.Skip(take));
+        }
+        if (tr.Count == 0) throw new InvalidOperationException("ValidationFraction leaves no training rows.");
+        return (all.Subset(tr.ToArray()), all.Subset(val.ToArray()));
+    }
+
+    private static void CheckClasses(Dataset train, int classes, string labelColumn)
+    {
+        var counts = new int[Math.Max(classes, 2)];
+        for (int i = 0; i < train.Rows; i++) counts[(int)train.Targets[i]]++;
+        if (counts.Count(c => c > 0) < 2)
+            throw new InvalidOperationException($"Label column '{labelColumn}' has a single class in the training data ({Array.FindIndex(counts, c => c > 0)}); a classifier needs at least two.");
+    }
+
+    private static float[] BalancedWeights(Dataset train, int classes)
+    {
+        var counts = new double[classes];
+        for (int i = 0; i < train.Rows; i++) counts[(int)train.Targets[i]]++;
+        var w = new float[classes];
+        for (int c = 0; c < classes; c++) w[c] = counts[c] == 0 ? 0f : (float)(train.Rows / (classes * counts[c]));
+        return w;
+    }
+
+    private static Dataset ApplyClassWeights(Dataset data, float[] classWeights)
+    {
+        var w = new float[data.Rows];
+        for (int i = 0; i < data.Rows; i++)
+            w[i] = classWeights[(int)data.Targets[i]] * (data.Weights?[i] ?? 1f);
+        return new Dataset(data.Features, data.Targets, data.TargetWidth, w);
+    }
+
+    private static void CheckCompatible(NetworkSpec trained, NetworkSpec wanted)
+    {
+        if (trained.InputSize != wanted.InputSize || trained.OutputSize != wanted.OutputSize || !trained.HiddenLayers.SequenceEqual(wanted.HiddenLayers)
+            || trained.Activation != wanted.Activation || trained.BatchNorm != wanted.BatchNorm || trained.Loss != wanted.Loss)
+            throw new ArgumentException($"The warm-start model's architecture ({trained.InputSize} → [{string.Join(", ", trained.HiddenLayers)}] → {trained.OutputSize}, {trained.Activation}, BatchNorm {trained.BatchNorm}, {trained.Loss}) differs from the options' ({wanted.InputSize} → [{string.Join(", ", wanted.HiddenLayers)}] → {wanted.OutputSize}, {wanted.Activation}, BatchNorm {wanted.BatchNorm}, {wanted.Loss}).", "warmStart");
+    }
+}

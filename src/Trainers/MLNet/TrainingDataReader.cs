@@ -1,0 +1,158 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using MLNetBackprop.Engine;
+
+namespace MLNetBackprop;
+
+/// <summary>
+/// Reads an <see cref="IDataView"/> into the engine's in-memory <see cref="Dataset"/>: features
+/// (dense or sparse known-size Single vectors) into one row-major slab, labels as the task's loss
+/// wants them, example weights. Every bad value is an error naming the column and the row.
+/// </summary>
+internal static class TrainingDataReader
+{
+    /// <summary>The checked column layout of a training or scoring schema.</summary>
+    internal readonly record struct Columns(DataViewSchema.Column Features, int FeatureCount, DataViewSchema.Column? Label, DataViewSchema.Column? Weight, int ClassCount);
+
+    /// <summary>Checks the schema for the task, naming the offending column and what was expected.</summary>
+    public static Columns CheckSchema(DataViewSchema schema, TaskKind task, string featureColumn, string? labelColumn, string? weightColumn)
+    {
+        var features = schema.GetColumnOrNull(featureColumn)
+            ?? throw new ArgumentOutOfRangeException(nameof(featureColumn), featureColumn, $"Feature column '{featureColumn}' not found in the data. Columns: {string.Join(", ", schema.Select(c => c.Name))}.");
+        if (features.Type is not VectorDataViewType { ItemType: NumberDataViewType n } vt || n.RawType != typeof(float))
+            throw new ArgumentOutOfRangeException(nameof(featureColumn), featureColumn, $"Feature column '{featureColumn}' has type {features.Type}; expected a known-size vector of Single (use Concatenate to build one).");
+        if (!vt.IsKnownSize)
+            throw new ArgumentOutOfRangeException(nameof(featureColumn), featureColumn, $"Feature column '{featureColumn}' is a variable-size vector; expected a known-size vector of Single.");
+
+        DataViewSchema.Column? label = null;
+        int classes = 0;
+        if (labelColumn is not null)
+        {
+            label = schema.GetColumnOrNull(labelColumn)
+                ?? throw new ArgumentOutOfRangeException(nameof(labelColumn), labelColumn, $"Label column '{labelColumn}' not found in the data.");
+            var type = label.Value.Type;
+            switch (task)
+            {
+                case TaskKind.Multiclass:
+                    if (type is not KeyDataViewType key)
+                        throw new ArgumentOutOfRangeException(nameof(labelColumn), labelColumn, $"Label column '{labelColumn}' has type {type}; a multiclass label must be a key type (use MapValueToKey).");
+                    if (key.Count < 2 || key.Count > int.MaxValue)
+                        throw new ArgumentOutOfRangeException(nameof(labelColumn), labelColumn, $"Label column '{labelColumn}' has {key.Count} key values; expected at least 2 classes.");
+                    classes = (int)key.Count;
+                    break;
+                case TaskKind.Binary:
+                    if (type != BooleanDataViewType.Instance)
+                        throw new ArgumentOutOfRangeException(nameof(labelColumn), labelColumn, $"Label column '{labelColumn}' has type {type}; a binary label must be Boolean.");
+                    classes = 2;
+                    break;
+                case TaskKind.Regression:
+                    if (type != NumberDataViewType.Single)
+                        throw new ArgumentOutOfRangeException(nameof(labelColumn), labelColumn, $"Label column '{labelColumn}' has type {type}; a regression label must be Single.");
+                    break;
+            }
+        }
+
+        DataViewSchema.Column? weight = null;
+        if (weightColumn is not null)
+        {
+            weight = schema.GetColumnOrNull(weightColumn)
+                ?? throw new ArgumentOutOfRangeException(nameof(weightColumn), weightColumn, $"Example weight column '{weightColumn}' not found in the data.");
+            if (weight.Value.Type != NumberDataViewType.Single)
+                throw new ArgumentOutOfRangeException(nameof(weightColumn), weightColumn, $"Example weight column '{weightColumn}' has type {weight.Value.Type}; expected Single.");
+        }
+        return new Columns(features, vt.Size, label, weight, classes);
+    }
+
+    /// <summary>Reads every row. Targets: class index (multiclass), 0/1 (binary), value (regression).</summary>
+    public static Dataset Read(IDataView data, Columns columns, TaskKind task, CancellationToken cancellation = default)
+    {
+        var active = new List<DataViewSchema.Column> { columns.Features };
+        if (columns.Label is { } l) active.Add(l);
+        if (columns.Weight is { } w) active.Add(w);
+        int d = columns.FeatureCount;
+        long? known = data.GetRowCount();
+        int capacity = known is > 0 and < int.MaxValue ? (int)known.Value : 1024;
+        var features = new float[checked(capacity * d)];
+        var targets = new float[capacity];
+        float[]? weights = columns.Weight is null ? null : new float[capacity];
+
+        using var cursor = data.GetRowCursor(active);
+        var getFeatures = cursor.GetGetter<VBuffer<float>>(columns.Features);
+        ValueGetter<uint>? getKey = task == TaskKind.Multiclass && columns.Label is { } kl ? cursor.GetGetter<uint>(kl) : null;
+        ValueGetter<bool>? getBool = task == TaskKind.Binary && columns.Label is { } bl ? cursor.GetGetter<bool>(bl) : null;
+        ValueGetter<float>? getFloat = task == TaskKind.Regression && columns.Label is { } rl ? cursor.GetGetter<float>(rl) : null;
+        ValueGetter<float>? getWeight = columns.Weight is { } wc ? cursor.GetGetter<float>(wc) : null;
+        VBuffer<float> row = default;
+        string featureName = columns.Features.Name;
+        int n = 0;
+        while (cursor.MoveNext())
+        {
+            if ((n & 1023) == 0) cancellation.ThrowIfCancellationRequested();
+            if (n == capacity)
+            {
+                capacity = checked(capacity * 2);
+                Array.Resize(ref features, checked(capacity * d));
+                Array.Resize(ref targets, capacity);
+                if (weights is not null) Array.Resize(ref weights, capacity);
+            }
+            getFeatures(ref row);
+            CopyRow(row, features.AsSpan(n * d, d), featureName, n);
+            if (getKey is not null)
+            {
+                uint key = 0;
+                getKey(ref key);
+                if (key == 0 || key > columns.ClassCount)
+                    throw new InvalidOperationException($"Label column '{columns.Label!.Value.Name}', row {n}: the key is {(key == 0 ? "missing (0)" : key.ToString())}; expected a class key in 1..{columns.ClassCount}.");
+                targets[n] = key - 1;
+            }
+            else if (getBool is not null)
+            {
+                bool b = false;
+                getBool(ref b);
+                targets[n] = b ? 1f : 0f;
+            }
+            else if (getFloat is not null)
+            {
+                float y = 0;
+                getFloat(ref y);
+                if (!float.IsFinite(y))
+                    throw new InvalidOperationException($"Label column '{columns.Label!.Value.Name}', row {n}: the label is {y}; expected a finite number.");
+                targets[n] = y;
+            }
+            if (getWeight is not null)
+            {
+                float wv = 0;
+                getWeight(ref wv);
+                if (!(wv >= 0 && float.IsFinite(wv)))
+                    throw new InvalidOperationException($"Example weight column '{columns.Weight!.Value.Name}', row {n}: the weight is {wv}; expected a finite number ≥ 0.");
+                weights![n] = wv;
+            }
+            n++;
+        }
+        if (n == 0) throw new InvalidOperationException("The training data has no rows.");
+        return new Dataset(new Matrix(n, d, features), targets, 1, weights);
+    }
+
+    /// <summary>Copies a dense or sparse vector into <paramref name="destination"/>, rejecting wrong sizes and non-finite values.</summary>
+    public static void CopyRow(in VBuffer<float> row, Span<float> destination, string column, long rowIndex)
+    {
+        if (row.Length != destination.Length)
+            throw new InvalidOperationException($"Feature column '{column}', row {rowIndex}: the vector has {row.Length} values; expected {destination.Length}.");
+        var values = row.GetValues();
+        if (row.IsDense) values.CopyTo(destination);
+        else
+        {
+            destination.Clear();
+            var indices = row.GetIndices();
+            for (int i = 0; i < indices.Length; i++) destination[indices[i]] = values[i];
+        }
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (!float.IsFinite(values[i]))
+            {
+                int slot = row.IsDense ? i : row.GetIndices()[i];
+                throw new InvalidOperationException($"Feature column '{column}', row {rowIndex}, slot {slot}: the value is {values[i]}; features must be finite (replace missing values first, e.g. with ReplaceMissingValues).");
+            }
+        }
+    }
+}

@@ -1,0 +1,326 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+using MLNetBackprop.Internals;
+
+namespace MLNetBackprop
+{
+    /// <summary>
+    /// Base of MLNetBackprop's transformers that append computed columns to their input, lazily: rows are computed
+    /// only when a cursor or row asks for an appended column. Cannot be derived from outside MLNetBackprop.
+    /// </summary>
+    /// <remarks>
+    /// A derived transformer supplies <c>Bind(DataViewSchema)</c>, returning an <see cref="AppendingMapper"/> that
+    /// validates the input schema and says which input columns it reads, which columns it adds and how to compute them,
+    /// plus <c>SaveModel(ModelSaveContext)</c>. The base provides <see cref="Transform"/>, <see cref="GetOutputSchema"/>
+    /// and <see cref="GetRowToRowMapper"/> (so <c>CreatePredictionEngine</c> works), cursor sets, row counts, and
+    /// active-column filtering. An appended column with the name of an input column hides it (the input stays
+    /// reachable by index, as everywhere in ML.NET).
+    /// </remarks>
+    public abstract class AppendingTransformerBase : ITransformer, ICanSaveModel
+    {
+        private protected AppendingTransformerBase(IHostEnvironment env, string registrationName)
+        {
+            ArgumentNullException.ThrowIfNull(env);
+            ArgumentException.ThrowIfNullOrEmpty(registrationName);
+            Host = env.Register(registrationName);
+        }
+
+        /// <summary>Host registered in the environment that created (or loaded) this transformer.</summary>
+        private protected IHost Host { get; }
+
+        /// <summary>
+        /// Validates <paramref name="inputSchema"/> and binds to it. Schema errors should throw
+        /// <see cref="ArgumentOutOfRangeException"/> (param name "inputSchema") naming the column and the expected type.
+        /// </summary>
+        private protected abstract AppendingMapper Bind(DataViewSchema inputSchema);
+
+        /// <summary>Writes this transformer (typically <see cref="MLNetBridge.SaveModel"/> with a <see cref="PayloadWriter"/>).</summary>
+        private protected abstract void SaveModel(ModelSaveContext ctx);
+
+        /// <summary>Always <see langword="true"/>: every row is mapped independently.</summary>
+        public bool IsRowToRowMapper => true;
+
+        /// <summary>The input schema followed by the appended columns.</summary>
+        /// <exception cref="ArgumentOutOfRangeException">A column this transformer reads is missing or has the wrong type.</exception>
+        public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
+        {
+            ArgumentNullException.ThrowIfNull(inputSchema);
+            return new BoundAppending(Bind(inputSchema)).OutputSchema;
+        }
+
+        /// <summary>A lazy view of <paramref name="input"/> with the appended columns.</summary>
+        /// <exception cref="ArgumentOutOfRangeException">A column this transformer reads is missing or has the wrong type.</exception>
+        public IDataView Transform(IDataView input)
+        {
+            ArgumentNullException.ThrowIfNull(input);
+            return new AppendedDataView(input, new BoundAppending(Bind(input.Schema)));
+        }
+
+        /// <summary>A row-to-row mapper bound to <paramref name="inputSchema"/> (used by prediction engines).</summary>
+        public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema)
+        {
+            ArgumentNullException.ThrowIfNull(inputSchema);
+            return new AppendingRowToRowMapper(new BoundAppending(Bind(inputSchema)));
+        }
+
+        /// <summary>Saves this transformer into an ML.NET model (called by <c>mlContext.Model.Save</c>).</summary>
+        void ICanSaveModel.Save(ModelSaveContext ctx)
+        {
+            ArgumentNullException.ThrowIfNull(ctx);
+            SaveModel(ctx);
+        }
+    }
+}
+
+namespace MLNetBackprop.Internals
+{
+    /// <summary>
+    /// What an <see cref="AppendingTransformerBase"/> computes, bound to one input schema. Must be immutable after
+    /// construction: one instance serves every cursor (including parallel cursor sets) of a view.
+    /// </summary>
+    internal abstract class AppendingMapper
+    {
+        /// <summary>Binds to <paramref name="inputSchema"/>.</summary>
+        protected AppendingMapper(DataViewSchema inputSchema)
+        {
+            InputSchema = inputSchema ?? throw new ArgumentNullException(nameof(inputSchema));
+        }
+
+        /// <summary>The schema this mapper is bound to.</summary>
+        public DataViewSchema InputSchema { get; }
+
+        /// <summary>
+        /// The appended columns, in order (name, type, annotations). Output column j gets index
+        /// <c>InputSchema.Count + j</c> in the output schema.
+        /// </summary>
+        public abstract IReadOnlyList<DataViewSchema.DetachedColumn> OutputColumns { get; }
+
+        /// <summary>Input columns (of <see cref="InputSchema"/>) needed to compute the outputs j with <c>isOutputActive(j)</c>.</summary>
+        public abstract IEnumerable<DataViewSchema.Column> GetDependencies(Func<int, bool> isOutputActive);
+
+        /// <summary>
+        /// Creates getters for the active outputs over <paramref name="input"/> (a cursor or row of
+        /// <see cref="InputSchema"/> whose dependency columns are active). Returns an array of
+        /// <c>OutputColumns.Count</c> entries: a <c>ValueGetter&lt;T&gt;</c> with <c>T</c> = the column's
+        /// <see cref="DataViewType.RawType"/> for each active output, <see langword="null"/> for the others.
+        /// Called once per cursor or row: buffers captured by the getters belong to that cursor alone, so no
+        /// locking is needed. A getter reads the input's current row each time it is called.
+        /// </summary>
+        public abstract Delegate?[] CreateGetters(DataViewRow input, Func<int, bool> isOutputActive);
+    }
+
+    /// <summary>A mapper together with the output schema it produces.</summary>
+    internal sealed class BoundAppending
+    {
+        public BoundAppending(AppendingMapper mapper)
+        {
+            Mapper = mapper;
+            InputSchema = mapper.InputSchema;
+            var outs = mapper.OutputColumns;
+            var b = new DataViewSchema.Builder();
+            b.AddColumns(InputSchema); // hidden input columns stay, in order, so indices match the input
+            foreach (var c in outs)
+                b.AddColumn(c.Name, c.Type, c.Annotations);
+            OutputSchema = b.ToSchema();
+            OutputCount = outs.Count;
+        }
+
+        public AppendingMapper Mapper { get; }
+        public DataViewSchema InputSchema { get; }
+        public DataViewSchema OutputSchema { get; }
+        public int OutputCount { get; }
+
+        /// <summary>Splits requested output-schema columns into active appended outputs and the input columns to request.</summary>
+        public (bool[] OutputActive, DataViewSchema.Column[] InputColumns) Plan(IEnumerable<DataViewSchema.Column> requested)
+        {
+            ArgumentNullException.ThrowIfNull(requested);
+            int nIn = InputSchema.Count;
+            var outActive = new bool[OutputCount];
+            var inActive = new bool[nIn];
+            foreach (var col in requested)
+            {
+                if (col.Index < 0 || col.Index >= OutputSchema.Count)
+                    throw new ArgumentOutOfRangeException(nameof(requested), $"Column '{col.Name}' (index {col.Index}) is not in this schema.");
+                if (col.Index < nIn)
+                    inActive[col.Index] = true;
+                else
+                    outActive[col.Index - nIn] = true;
+            }
+            if (outActive.Any(a => a))
+            {
+                foreach (var dep in Mapper.GetDependencies(j => outActive[j]))
+                    inActive[dep.Index] = true;
+            }
+            var inputs = new List<DataViewSchema.Column>();
+            for (int i = 0; i < nIn; i++)
+            {
+                if (inActive[i])
+                    inputs.Add(InputSchema[i]);
+            }
+            return (outActive, inputs.ToArray());
+        }
+    }
+
+    /// <summary>Shared by the cursor and the row: getters over an input row plus appended getters.</summary>
+    internal static class AppendedAccess
+    {
+        public static ValueGetter<T> GetGetter<T>(DataViewRow input, DataViewSchema outputSchema, bool[] outActive, Delegate?[] getters, DataViewSchema.Column column)
+        {
+            int nIn = input.Schema.Count;
+            if (column.Index < 0 || column.Index >= outputSchema.Count)
+                throw new ArgumentOutOfRangeException(nameof(column), $"Column '{column.Name}' (index {column.Index}) is not in this schema.");
+            if (column.Index < nIn)
+                return input.GetGetter<T>(input.Schema[column.Index]);
+            int j = column.Index - nIn;
+            if (!outActive[j])
+                throw new InvalidOperationException($"Column '{column.Name}' is not active in this cursor; request it when creating the cursor.");
+            return getters[j] as ValueGetter<T>
+                   ?? throw new InvalidOperationException($"Invalid TValue in GetGetter for column '{column.Name}': '{typeof(T)}', expected type: '{outputSchema[column.Index].Type.RawType}'.");
+        }
+
+        public static bool IsActive(DataViewRow input, bool[] outActive, DataViewSchema.Column column)
+        {
+            int nIn = input.Schema.Count;
+            if (column.Index < nIn)
+                return input.IsColumnActive(input.Schema[column.Index]);
+            int j = column.Index - nIn;
+            return j < outActive.Length && outActive[j];
+        }
+    }
+
+    /// <summary>The lazy view returned by <see cref="AppendingTransformerBase.Transform"/>.</summary>
+    internal sealed class AppendedDataView : IDataView
+    {
+        private readonly IDataView _source;
+        private readonly BoundAppending _bound;
+
+        public AppendedDataView(IDataView source, BoundAppending bound)
+        {
+            _source = source;
+            _bound = bound;
+        }
+
+        public bool CanShuffle => _source.CanShuffle;
+
+        public DataViewSchema Schema => _bound.OutputSchema;
+
+        public long? GetRowCount() => _source.GetRowCount();
+
+        public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null)
+        {
+            var (outActive, inputs) = _bound.Plan(columnsNeeded);
+            var inner = _source.GetRowCursor(inputs, rand);
+            return new AppendedCursor(inner, _bound, outActive);
+        }
+
+        public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null)
+        {
+            var (outActive, inputs) = _bound.Plan(columnsNeeded);
+            var inners = _source.GetRowCursorSet(inputs, n, rand);
+            var result = new DataViewRowCursor[inners.Length];
+            for (int i = 0; i < inners.Length; i++)
+                result[i] = new AppendedCursor(inners[i], _bound, outActive);
+            return result;
+        }
+    }
+
+    /// <summary>Cursor of <see cref="AppendedDataView"/>; owns its input cursor and its getters' buffers.</summary>
+    internal sealed class AppendedCursor : DataViewRowCursor
+    {
+        private readonly DataViewRowCursor _input;
+        private readonly DataViewSchema _schema;
+        private readonly bool[] _outActive;
+        private readonly Delegate?[] _getters;
+        private bool _disposed;
+
+        public AppendedCursor(DataViewRowCursor input, BoundAppending bound, bool[] outActive)
+        {
+            _input = input;
+            _schema = bound.OutputSchema;
+            _outActive = outActive;
+            _getters = outActive.Any(a => a) ? bound.Mapper.CreateGetters(input, j => outActive[j]) : new Delegate?[outActive.Length];
+        }
+
+        public override DataViewSchema Schema => _schema;
+        public override long Position => _input.Position;
+        public override long Batch => _input.Batch;
+        public override bool MoveNext() => _input.MoveNext();
+        public override ValueGetter<DataViewRowId> GetIdGetter() => _input.GetIdGetter();
+        public override bool IsColumnActive(DataViewSchema.Column column) => AppendedAccess.IsActive(_input, _outActive, column);
+
+        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column) =>
+            AppendedAccess.GetGetter<TValue>(_input, _schema, _outActive, _getters, column);
+
+        protected override void Dispose(bool disposing)
+        {
+            if (_disposed)
+                return;
+            if (disposing)
+                _input.Dispose();
+            _disposed = true;
+            base.Dispose(disposing);
+        }
+    }
+
+    /// <summary>Row returned by <see cref="AppendingRowToRowMapper.GetRow"/>; disposing it disposes the input row.</summary>
+    internal sealed class AppendedRow : DataViewRow
+    {
+        private readonly DataViewRow _input;
+        private readonly DataViewSchema _schema;
+        private readonly bool[] _outActive;
+        private readonly Delegate?[] _getters;
+        private bool _disposed;
+
+        public AppendedRow(DataViewRow input, BoundAppending bound, bool[] outActive)
+        {
+            _input = input;
+            _schema = bound.OutputSchema;
+            _outActive = outActive;
+            _getters = outActive.Any(a => a) ? bound.Mapper.CreateGetters(input, j => outActive[j]) : new Delegate?[outActive.Length];
+        }
+
+        public override DataViewSchema Schema => _schema;
+        public override long Position => _input.Position;
+        public override long Batch => _input.Batch;
+        public override ValueGetter<DataViewRowId> GetIdGetter() => _input.GetIdGetter();
+        public override bool IsColumnActive(DataViewSchema.Column column) => AppendedAccess.IsActive(_input, _outActive, column);
+
+        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column) =>
+            AppendedAccess.GetGetter<TValue>(_input, _schema, _outActive, _getters, column);
+
+        protected override void Dispose(bool disposing)
+        {
+            if (_disposed)
+                return;
+            if (disposing)
+                _input.Dispose();
+            _disposed = true;
+            base.Dispose(disposing);
+        }
+    }
+
+    /// <summary>The <see cref="IRowToRowMapper"/> of an <see cref="AppendingTransformerBase"/>.</summary>
+    internal sealed class AppendingRowToRowMapper : IRowToRowMapper
+    {
+        private readonly BoundAppending _bound;
+
+        public AppendingRowToRowMapper(BoundAppending bound) => _bound = bound;
+
+        public DataViewSchema InputSchema => _bound.InputSchema;
+
+        public DataViewSchema OutputSchema => _bound.OutputSchema;
+
+        public IEnumerable<DataViewSchema.Column> GetDependencies(IEnumerable<DataViewSchema.Column> dependingColumns) =>
+            _bound.Plan(dependingColumns).InputColumns;
+
+        public DataViewRow GetRow(DataViewRow input, IEnumerable<DataViewSchema.Column> activeColumns)
+        {
+            ArgumentNullException.ThrowIfNull(input);
+            if (!ReferenceEquals(input.Schema, InputSchema))
+                throw new ArgumentException("The input row's schema must be the schema this mapper was bound to.", nameof(input));
+            var (outActive, _) = _bound.Plan(activeColumns);
+            return new AppendedRow(input, _bound, outActive);
+        }
+    }
+}

@@ -1,0 +1,266 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace MLNetBackprop.Internals;
+
+/// <summary>
+/// Reads a payload written by <see cref="PayloadWriter"/> (layout documented there), defensively: the frame is
+/// length-checked against the bytes present and its SHA-256 verified before any field is parsed; every field read
+/// names itself and its bounds. All failures throw <see cref="InvalidDataException"/> with a message such as
+/// <c>BatchNorm payload: 'slot count' = -5 is out of range [1, 16777216]</c>. Never allocates more than the bytes
+/// actually present.
+/// </summary>
+internal sealed class PayloadReader
+{
+    /// <summary>Largest body accepted.</summary>
+    public const long MaxBodyBytes = 0x7FFF_0000; // just under Array.MaxLength
+    /// <summary>Largest kind string accepted, in UTF-8 bytes.</summary>
+    public const int MaxKindBytes = 64;
+    /// <summary>Size of the trailing SHA-256.</summary>
+    public const int ChecksumBytes = 32;
+
+    private readonly byte[] _body;
+    private int _pos;
+
+    private PayloadReader(string kind, int bodyVersion, byte[] body)
+    {
+        Kind = kind;
+        BodyVersion = bodyVersion;
+        _body = body;
+    }
+
+    /// <summary>Component kind from the header (already checked against the expected kind).</summary>
+    public string Kind { get; }
+
+    /// <summary>Component body version from the header (already checked against the accepted range).</summary>
+    public int BodyVersion { get; }
+
+    /// <summary>Body bytes not read yet.</summary>
+    public int Remaining => _body.Length - _pos;
+
+    /// <summary>Parses a complete frame held in memory.</summary>
+    public static PayloadReader FromBytes(byte[] frame, string expectedKind, int minBodyVersion, int maxBodyVersion)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        using var ms = new MemoryStream(frame, writable: false);
+        using var br = new BinaryReader(ms);
+        var r = ReadFrom(br, expectedKind, minBodyVersion, maxBodyVersion);
+        if (ms.Position != ms.Length)
+            throw new InvalidDataException($"{expectedKind} payload: {ms.Length - ms.Position} unexpected bytes after the checksum.");
+        return r;
+    }
+
+    /// <summary>
+    /// Reads one frame from <paramref name="reader"/> (consuming exactly the frame's bytes), verifies it and returns
+    /// a reader over its body.
+    /// </summary>
+    /// <param name="reader">Source, e.g. ML.NET's model reader from <see cref="MLNetBridge.GetReader"/>.</param>
+    /// <param name="expectedKind">Kind the caller expects; a different kind is an error.</param>
+    /// <param name="minBodyVersion">Oldest body version the caller can parse.</param>
+    /// <param name="maxBodyVersion">Newest body version the caller can parse.</param>
+    public static PayloadReader ReadFrom(BinaryReader reader, string expectedKind, int minBodyVersion, int maxBodyVersion)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        ArgumentException.ThrowIfNullOrEmpty(expectedKind);
+        string p = expectedKind + " payload";
+        Stream s = reader.BaseStream;
+
+        using var header = new MemoryStream();
+        byte[] magic = ReadExactly(reader, 4, p, "magic", header);
+        if (!magic.AsSpan().SequenceEqual(PayloadWriter.Magic))
+            throw new InvalidDataException($"{p}: bad magic {Convert.ToHexString(magic)} (expected {Convert.ToHexString(PayloadWriter.Magic)}); this is not an MLNetBackprop payload or it is corrupt.");
+        int frameVersion = BinaryPrimitives.ReadInt32LittleEndian(ReadExactly(reader, 4, p, "frame version", header));
+        if (frameVersion != PayloadWriter.FrameVersion)
+            throw new InvalidDataException($"{p}: 'frame version' = {frameVersion} is not supported (this build reads {PayloadWriter.FrameVersion}).");
+        int kindLen = BinaryPrimitives.ReadInt32LittleEndian(ReadExactly(reader, 4, p, "kind length", header));
+        if (kindLen < 1 || kindLen > MaxKindBytes)
+            throw OutOfRange(p, "kind length", kindLen, 1, MaxKindBytes);
+        byte[] kindBytes = ReadExactly(reader, kindLen, p, "kind", header);
+        int bodyVersion = BinaryPrimitives.ReadInt32LittleEndian(ReadExactly(reader, 4, p, "body version", header));
+        long bodyLen = BinaryPrimitives.ReadInt64LittleEndian(ReadExactly(reader, 8, p, "body length", header));
+        if (bodyLen < 0 || bodyLen > MaxBodyBytes)
+            throw OutOfRange(p, "body length", bodyLen, 0, MaxBodyBytes);
+        if (s.CanSeek)
+        {
+            long remaining = s.Length - s.Position;
+            if (bodyLen + ChecksumBytes > remaining)
+                throw new InvalidDataException($"{p}: 'body length' = {bodyLen} but only {remaining} bytes remain for body and checksum (truncated or corrupt).");
+        }
+        byte[] body = ReadExactly(reader, bodyLen, p, "body", null);
+        byte[] checksum = ReadExactly(reader, ChecksumBytes, p, "checksum", null);
+
+        using (var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
+        {
+            sha.AppendData(header.GetBuffer(), 0, (int)header.Length);
+            sha.AppendData(body);
+            byte[] actual = sha.GetHashAndReset();
+            if (!CryptographicOperations.FixedTimeEquals(actual, checksum))
+                throw new InvalidDataException($"{p}: checksum mismatch (stored SHA-256 {Convert.ToHexString(checksum)[..16]}…, computed {Convert.ToHexString(actual)[..16]}…); the model file is corrupt.");
+        }
+
+        string kind;
+        try
+        {
+            kind = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(kindBytes);
+        }
+        catch (DecoderFallbackException)
+        {
+            throw new InvalidDataException($"{p}: 'kind' is not valid UTF-8.");
+        }
+        if (kind != expectedKind)
+            throw new InvalidDataException($"{p}: 'kind' = '{kind}' but '{expectedKind}' was expected.");
+        if (bodyVersion < minBodyVersion || bodyVersion > maxBodyVersion)
+            throw new InvalidDataException($"{p}: 'body version' = {bodyVersion} is not supported by this build (reads [{minBodyVersion}, {maxBodyVersion}]).");
+        return new PayloadReader(kind, bodyVersion, body);
+    }
+
+    /// <summary>Reads exactly <paramref name="count"/> bytes, in chunks so a huge claimed length cannot allocate more than is present.</summary>
+    private static byte[] ReadExactly(BinaryReader reader, long count, string p, string what, MemoryStream? copyTo)
+    {
+        const int Chunk = 1 << 20;
+        byte[] result;
+        if (count <= Chunk)
+        {
+            result = reader.ReadBytes((int)count);
+            if (result.Length != count)
+                throw Truncated(p, what, count, result.Length);
+        }
+        else
+        {
+            using var acc = new MemoryStream();
+            long left = count;
+            while (left > 0)
+            {
+                byte[] part = reader.ReadBytes((int)Math.Min(left, Chunk));
+                acc.Write(part);
+                left -= part.Length;
+                if (part.Length == 0)
+                    throw Truncated(p, what, count, acc.Length);
+            }
+            result = acc.ToArray();
+        }
+        copyTo?.Write(result);
+        return result;
+    }
+
+    private static InvalidDataException Truncated(string p, string what, long need, long got) =>
+        new($"{p}: '{what}' needs {need} bytes but only {got} were present (truncated).");
+
+    private static InvalidDataException OutOfRange<T>(string p, string what, T value, T min, T max) where T : IFormattable =>
+        new($"{p}: '{what}' = {Fmt(value)} is out of range [{Fmt(min)}, {Fmt(max)}]");
+
+    private static string Fmt<T>(T v) where T : IFormattable => v.ToString(null, CultureInfo.InvariantCulture);
+
+    private string P => Kind + " payload";
+
+    private ReadOnlySpan<byte> Take(string what, int bytes)
+    {
+        if (bytes > Remaining)
+            throw new InvalidDataException($"{P}: '{what}' needs {bytes} bytes but only {Remaining} remain in the body.");
+        var span = _body.AsSpan(_pos, bytes);
+        _pos += bytes;
+        return span;
+    }
+
+    /// <summary>Reads an int32 in [<paramref name="min"/>, <paramref name="max"/>].</summary>
+    public int ReadInt32(string what, int min, int max)
+    {
+        int v = BinaryPrimitives.ReadInt32LittleEndian(Take(what, 4));
+        if (v < min || v > max)
+            throw OutOfRange(P, what, v, min, max);
+        return v;
+    }
+
+    /// <summary>Reads an int64 in [<paramref name="min"/>, <paramref name="max"/>].</summary>
+    public long ReadInt64(string what, long min, long max)
+    {
+        long v = BinaryPrimitives.ReadInt64LittleEndian(Take(what, 8));
+        if (v < min || v > max)
+            throw OutOfRange(P, what, v, min, max);
+        return v;
+    }
+
+    /// <summary>Reads a Single, any bit pattern (NaN and infinities included).</summary>
+    public float ReadSingle(string what) => BinaryPrimitives.ReadSingleLittleEndian(Take(what, 4));
+
+    /// <summary>Reads a Single in [<paramref name="min"/>, <paramref name="max"/>] (NaN is rejected).</summary>
+    public float ReadSingle(string what, float min, float max)
+    {
+        float v = ReadSingle(what);
+        if (!(v >= min && v <= max))
+            throw OutOfRange(P, what, v, min, max);
+        return v;
+    }
+
+    /// <summary>Reads a Double, any bit pattern.</summary>
+    public double ReadDouble(string what) => BinaryPrimitives.ReadDoubleLittleEndian(Take(what, 8));
+
+    /// <summary>Reads a Double in [<paramref name="min"/>, <paramref name="max"/>] (NaN is rejected).</summary>
+    public double ReadDouble(string what, double min, double max)
+    {
+        double v = ReadDouble(what);
+        if (!(v >= min && v <= max))
+            throw OutOfRange(P, what, v, min, max);
+        return v;
+    }
+
+    /// <summary>Reads <paramref name="count"/> Singles; checks the bytes are present before allocating.</summary>
+    public float[] ReadSingles(string what, int count)
+    {
+        if (count < 0)
+            throw new ArgumentOutOfRangeException(nameof(count), count, $"{P}: negative count for '{what}'.");
+        var bytes = Take(what, checked(count * 4));
+        var result = new float[count];
+        for (int i = 0; i < count; i++)
+            result[i] = BinaryPrimitives.ReadSingleLittleEndian(bytes[(i * 4)..]);
+        return result;
+    }
+
+    /// <summary>Reads <paramref name="count"/> Doubles; checks the bytes are present before allocating.</summary>
+    public double[] ReadDoubles(string what, int count)
+    {
+        if (count < 0)
+            throw new ArgumentOutOfRangeException(nameof(count), count, $"{P}: negative count for '{what}'.");
+        var bytes = Take(what, checked(count * 8));
+        var result = new double[count];
+        for (int i = 0; i < count; i++)
+            result[i] = BinaryPrimitives.ReadDoubleLittleEndian(bytes[(i * 8)..]);
+        return result;
+    }
+
+    /// <summary>Reads a Boolean byte, which must be 0 or 1.</summary>
+    public bool ReadBoolean(string what)
+    {
+        byte b = Take(what, 1)[0];
+        return b switch
+        {
+            0 => false,
+            1 => true,
+            _ => throw new InvalidDataException($"{P}: '{what}' = {b} is not a Boolean (0 or 1)."),
+        };
+    }
+
+    /// <summary>Reads a string of at most <paramref name="maxLength"/> UTF-8 bytes.</summary>
+    public string ReadString(string what, int maxLength)
+    {
+        int len = ReadInt32(what + " length", 0, maxLength);
+        var bytes = Take(what, len);
+        try
+        {
+            return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes);
+        }
+        catch (DecoderFallbackException)
+        {
+            throw new InvalidDataException($"{P}: '{what}' is not valid UTF-8.");
+        }
+    }
+
+    /// <summary>Throws if body bytes are left unread (a layout mismatch).</summary>
+    public void EnsureEnd()
+    {
+        if (Remaining != 0)
+            throw new InvalidDataException($"{P}: {Remaining} unread bytes at the end of the body (layout mismatch).");
+    }
+}
