@@ -34,7 +34,7 @@ if (mode is "epoch" or "all")
 {
     md.WriteLine($"### Training epoch, 60,000 rows, 784-256-128-10 ReLU + cross-entropy + Adam (median of {epochs} after 1 warm-up)");
     md.WriteLine();
-    md.WriteLine("| engine | threads | batch | epoch s (median) | min–max | vs anchor | last batch loss |");
+    md.WriteLine("| engine | threads | batch | epoch s (median) | min–max | vs anchor | train loss (last timed epoch) |");
     md.WriteLine("|---|---|---|---|---|---|---|");
     var (x, y) = EpochBench.MakeData();
     foreach (int t in threads)
