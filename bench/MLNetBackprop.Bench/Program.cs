@@ -2,7 +2,7 @@ using System.Runtime.Intrinsics.X86;
 using MLNetBackprop.Bench;
 using MLNetBackprop.Engine;
 
-// Usage: dotnet run -c Release --project bench/MLNetBackprop.Bench -- [gemm|epoch|all] [options]
+// Usage: dotnet run -c Release --project bench/MLNetBackprop.Bench -- [gemm|epoch|all|profile] [options]
 //   --threads 1,2     thread counts (torch.set_num_threads and Kernels.MaxThreads)
 //   --batches 32,128,512
 //   --reps N          repetitions (GEMM samples per candidate; default 15)
@@ -43,6 +43,14 @@ if (mode is "epoch" or "all")
         EpochBench.RunTorch(x, y, batches, t, warmup: 1, reps: epochs, md);
         EpochBench.RunOurs(x, y, batches, t, warmup: 1, reps: epochs, md);
     }
+    md.WriteLine();
+}
+if (mode is "profile")
+{
+    md.WriteLine($"### Our step, broken down (median of {reps} interleaved samples, scaled to one 60,000-row epoch)");
+    md.WriteLine();
+    var (x, y) = EpochBench.MakeData();
+    ProfileBench.Run(x, y, batches, threads, reps, md);
     md.WriteLine();
 }
 Console.WriteLine($"load average at end: {LoadAverage()}; tables written to {Path.GetFullPath(outFile)}");

@@ -194,6 +194,29 @@ public class KernelGemmTests
     }
 
     [Fact]
+    public void SteadyStateProductsDoNotAllocateOnOneThread()
+    {
+        var rng = new Random(3);
+        const int d = 129, k = 300; // A, B: d×k or k×d as each variant reads them; C: d×d
+        var a = RandomBuffer(rng, d * k);
+        var b = RandomBuffer(rng, d * k);
+        var c = new float[d * d];
+        void All()
+        {
+            Kernels.MatMul(a, b, c, d, k, d);            // A d×k, B k×d
+            Kernels.MatMulTransposeA(a, b, c, d, k, d);  // A k×d, B k×d
+            Kernels.MatMulTransposeB(a, b, c, d, k, d);  // A d×k, B d×k
+        }
+        using (KernelThreads.Set(1))
+        {
+            for (int warm = 0; warm < 3; warm++) All();
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 5; i++) All();
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+    }
+
+    [Fact]
     public void ZeroInnerDimensionClearsOrKeeps()
     {
         var c = new float[] { 1, 2, 3, 4 };
