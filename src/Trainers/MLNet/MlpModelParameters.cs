@@ -60,14 +60,24 @@ public sealed class MlpModelParameters
         public readonly InferenceNetwork.Scratch Network = model.Inference.CreateScratch();
     }
 
-    /// <summary>Scores one row: standardise, run the network, apply the link, undo label scaling.</summary>
+    /// <summary>Scores one row: standardise, run the network, apply the link (softmax, sigmoid, or label unscaling).</summary>
     internal void Predict(ReadOnlySpan<float> features, Span<float> output, Scratch scratch)
     {
-        var x = scratch.Features.AsSpan();
-        for (int i = 0; i < x.Length; i++) x[i] = (features[i] - _featureMeans[i]) * _featureScales[i];
-        Inference.Predict(x, output, scratch.Network);
-        if (Spec.Loss is LossKind.MeanSquaredError or LossKind.Huber)
-            for (int i = 0; i < OutputSize; i++) output[i] = output[i] * LabelScale + LabelMean;
+        Forward(features, output, scratch);
+        ApplyLink(output[..OutputSize]);
+    }
+
+    /// <summary>Maps raw outputs to predictions in place: softmax, sigmoid, or label unscaling for regression.</summary>
+    internal void ApplyLink(Span<float> output)
+    {
+        switch (Spec.Loss)
+        {
+            case LossKind.SoftmaxCrossEntropy: Kernels.SoftmaxInPlace(output); break;
+            case LossKind.SigmoidCrossEntropy: Kernels.SigmoidInPlace(output); break;
+            default:
+                for (int i = 0; i < output.Length; i++) output[i] = output[i] * LabelScale + LabelMean;
+                break;
+        }
     }
 
     /// <summary>Raw outputs (logits) of one row after standardisation; used for the binary margin.</summary>

@@ -40,8 +40,8 @@ public abstract class MlpOptionsBase
     /// <summary>Batch normalisation between each hidden affine layer and its activation (default false).</summary>
     public bool BatchNorm { get; set; }
 
-    /// <summary>Maximum passes over the training data (default 50).</summary>
-    public int Epochs { get; set; } = 50;
+    /// <summary>Maximum passes over the training data (default 100).</summary>
+    public int Epochs { get; set; } = 100;
 
     /// <summary>Rows per mini-batch (default 32).</summary>
     public int BatchSize { get; set; } = 32;

@@ -1,0 +1,65 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+using MLNetBackprop.Internals;
+
+namespace MLNetBackprop;
+
+/// <summary>
+/// Trains a multi-layer perceptron for binary classification (sigmoid cross-entropy on one logit).
+/// Reached through <c>mlContext.BinaryClassification.Trainers.Mlp(...)</c>. The label must be Boolean;
+/// the output is <c>Score</c> (the logit), <c>Probability</c> and <c>PredictedLabel</c>.
+/// </summary>
+public sealed class MlpBinaryTrainer : MlpTrainerBase<MlpBinaryTrainer.Options, MlpBinaryPredictionTransformer>
+{
+    /// <summary>Options of the binary MLP trainer; see <see cref="MlpOptionsBase"/> for the shared ones.</summary>
+    public sealed class Options : MlpOptionsBase
+    {
+        /// <summary>How the two classes are weighted in the loss (default <see cref="ClassWeighting.None"/>).</summary>
+        public ClassWeighting ClassWeighting { get; set; }
+
+        /// <summary>Weights of [false, true], used when <see cref="ClassWeighting"/> is <see cref="ClassWeighting.Explicit"/> (setting them selects Explicit).</summary>
+        public float[]? ClassWeights { get; set; }
+
+        /// <inheritdoc />
+        public override void Validate()
+        {
+            base.Validate();
+            if (!Enum.IsDefined(ClassWeighting)) throw new ArgumentOutOfRangeException(nameof(ClassWeighting), ClassWeighting, "Unknown class weighting.");
+            if (ClassWeighting == ClassWeighting.Explicit && ClassWeights is null)
+                throw new ArgumentOutOfRangeException(nameof(ClassWeights), null, "ClassWeighting.Explicit needs ClassWeights.");
+            if (ClassWeights is not null)
+            {
+                if (ClassWeights.Length != 2) throw new ArgumentOutOfRangeException(nameof(ClassWeights), ClassWeights.Length, "A binary trainer takes two class weights: [false, true].");
+                foreach (float w in ClassWeights)
+                    if (!(w >= 0 && float.IsFinite(w))) throw new ArgumentOutOfRangeException(nameof(ClassWeights), w, "Class weights must be finite numbers ≥ 0.");
+            }
+        }
+    }
+
+    internal MlpBinaryTrainer(IHostEnvironment env, Options options) : base(env, options) { }
+
+    private protected override TaskKind Task => TaskKind.Binary;
+
+    private protected override MlpModelParameters Train(IDataView trainData, IDataView? validationData, MlpModelParameters? warmStart, TrainingDataReader.Columns columns)
+    {
+        var weighting = TrainerOptions.ClassWeights is not null && TrainerOptions.ClassWeighting == ClassWeighting.None ? ClassWeighting.Explicit : TrainerOptions.ClassWeighting;
+        return TrainCore(trainData, validationData, warmStart, 1, LossKind.SigmoidCrossEntropy, classWeights: TrainerOptions.ClassWeights, weighting: weighting);
+    }
+
+    private protected override MlpBinaryPredictionTransformer CreateTransformer(MlpModelParameters model, TrainingDataReader.Columns columns) =>
+        new(Environment, model, TrainerOptions.FeatureColumnName);
+
+    private protected override void CheckLabel(SchemaShape.Column label)
+    {
+        if (label.Kind != SchemaShape.Column.VectorKind.Scalar || label.ItemType != BooleanDataViewType.Instance)
+            throw new ArgumentOutOfRangeException("inputSchema", $"Label column '{label.Name}' is {Describe(label)}; a binary label must be Boolean.");
+    }
+
+    private protected override IEnumerable<SchemaShape.Column> OutputShape(SchemaShape.Column label)
+    {
+        yield return MLNetBridge.CreateColumn("Score", SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.Single, false, ScoreAnnotationShape());
+        yield return MLNetBridge.CreateColumn("Probability", SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.Single, false, ScoreAnnotationShape(isNormalized: true));
+        yield return MLNetBridge.CreateColumn("PredictedLabel", SchemaShape.Column.VectorKind.Scalar, BooleanDataViewType.Instance, false, ScoreAnnotationShape());
+    }
+}

@@ -1,0 +1,94 @@
+using Microsoft.ML;
+using MLNetBackprop.Internals;
+
+namespace MLNetBackprop;
+
+/// <summary>
+/// The MLP trainers' entry points on ML.NET's catalogs:
+/// <c>mlContext.MulticlassClassification.Trainers.Mlp(...)</c>, <c>mlContext.BinaryClassification.Trainers.Mlp(...)</c>
+/// and <c>mlContext.Regression.Trainers.Mlp(...)</c>, each with a simple overload and an options overload.
+/// </summary>
+public static class MlpCatalog
+{
+    /// <summary>A multiclass MLP with the most used knobs; everything else takes the defaults of <see cref="MlpMulticlassTrainer.Options"/>.</summary>
+    /// <param name="catalog">mlContext.MulticlassClassification.Trainers.</param>
+    /// <param name="labelColumnName">Label column (a key).</param>
+    /// <param name="featureColumnName">Feature column (known-size Single vector).</param>
+    /// <param name="exampleWeightColumnName">Optional example-weight column.</param>
+    /// <param name="hiddenLayers">Hidden layer widths (default [128, 64]).</param>
+    /// <param name="optimizer">Optimizer or its name (default Adam, lr 1e-3).</param>
+    /// <param name="epochs">Epochs (default 100).</param>
+    /// <param name="batchSize">Rows per mini-batch (default 32).</param>
+    public static MlpMulticlassTrainer Mlp(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
+        string labelColumnName = "Label", string featureColumnName = "Features", string? exampleWeightColumnName = null,
+        int[]? hiddenLayers = null, Optimizer? optimizer = null, int epochs = 100, int batchSize = 32)
+        => catalog.Mlp(Fill(new MlpMulticlassTrainer.Options(), labelColumnName, featureColumnName, exampleWeightColumnName, hiddenLayers, optimizer, epochs, batchSize));
+
+    /// <summary>A multiclass MLP configured by <paramref name="options"/>.</summary>
+    /// <param name="catalog">mlContext.MulticlassClassification.Trainers.</param>
+    /// <param name="options">The options; validated now and again at Fit.</param>
+    public static MlpMulticlassTrainer Mlp(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog, MlpMulticlassTrainer.Options options)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return new MlpMulticlassTrainer(MLNetBridge.GetEnvironment(catalog), options);
+    }
+
+    /// <summary>A binary MLP with the most used knobs; everything else takes the defaults of <see cref="MlpBinaryTrainer.Options"/>.</summary>
+    /// <param name="catalog">mlContext.BinaryClassification.Trainers.</param>
+    /// <param name="labelColumnName">Label column (Boolean).</param>
+    /// <param name="featureColumnName">Feature column (known-size Single vector).</param>
+    /// <param name="exampleWeightColumnName">Optional example-weight column.</param>
+    /// <param name="hiddenLayers">Hidden layer widths (default [128, 64]).</param>
+    /// <param name="optimizer">Optimizer or its name (default Adam, lr 1e-3).</param>
+    /// <param name="epochs">Epochs (default 100).</param>
+    /// <param name="batchSize">Rows per mini-batch (default 32).</param>
+    public static MlpBinaryTrainer Mlp(this BinaryClassificationCatalog.BinaryClassificationTrainers catalog,
+        string labelColumnName = "Label", string featureColumnName = "Features", string? exampleWeightColumnName = null,
+        int[]? hiddenLayers = null, Optimizer? optimizer = null, int epochs = 100, int batchSize = 32)
+        => catalog.Mlp(Fill(new MlpBinaryTrainer.Options(), labelColumnName, featureColumnName, exampleWeightColumnName, hiddenLayers, optimizer, epochs, batchSize));
+
+    /// <summary>A binary MLP configured by <paramref name="options"/>.</summary>
+    /// <param name="catalog">mlContext.BinaryClassification.Trainers.</param>
+    /// <param name="options">The options; validated now and again at Fit.</param>
+    public static MlpBinaryTrainer Mlp(this BinaryClassificationCatalog.BinaryClassificationTrainers catalog, MlpBinaryTrainer.Options options)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return new MlpBinaryTrainer(MLNetBridge.GetEnvironment(catalog), options);
+    }
+
+    /// <summary>A regression MLP with the most used knobs; everything else takes the defaults of <see cref="MlpRegressionTrainer.Options"/>.</summary>
+    /// <param name="catalog">mlContext.Regression.Trainers.</param>
+    /// <param name="labelColumnName">Label column (Single).</param>
+    /// <param name="featureColumnName">Feature column (known-size Single vector).</param>
+    /// <param name="exampleWeightColumnName">Optional example-weight column.</param>
+    /// <param name="hiddenLayers">Hidden layer widths (default [128, 64]).</param>
+    /// <param name="optimizer">Optimizer or its name (default Adam, lr 1e-3).</param>
+    /// <param name="epochs">Epochs (default 100).</param>
+    /// <param name="batchSize">Rows per mini-batch (default 32).</param>
+    public static MlpRegressionTrainer Mlp(this RegressionCatalog.RegressionTrainers catalog,
+        string labelColumnName = "Label", string featureColumnName = "Features", string? exampleWeightColumnName = null,
+        int[]? hiddenLayers = null, Optimizer? optimizer = null, int epochs = 100, int batchSize = 32)
+        => catalog.Mlp(Fill(new MlpRegressionTrainer.Options(), labelColumnName, featureColumnName, exampleWeightColumnName, hiddenLayers, optimizer, epochs, batchSize));
+
+    /// <summary>A regression MLP configured by <paramref name="options"/>.</summary>
+    /// <param name="catalog">mlContext.Regression.Trainers.</param>
+    /// <param name="options">The options; validated now and again at Fit.</param>
+    public static MlpRegressionTrainer Mlp(this RegressionCatalog.RegressionTrainers catalog, MlpRegressionTrainer.Options options)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return new MlpRegressionTrainer(MLNetBridge.GetEnvironment(catalog), options);
+    }
+
+    private static T Fill<T>(T options, string label, string features, string? weight, int[]? hidden, Optimizer? optimizer, int epochs, int batchSize)
+        where T : MlpOptionsBase
+    {
+        options.LabelColumnName = label;
+        options.FeatureColumnName = features;
+        options.ExampleWeightColumnName = weight;
+        if (hidden is not null) options.HiddenLayers = hidden;
+        if (optimizer is not null) options.Optimizer = optimizer;
+        options.Epochs = epochs;
+        options.BatchSize = batchSize;
+        return options;
+    }
+}

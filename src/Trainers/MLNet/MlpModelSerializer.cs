@@ -1,0 +1,138 @@
+using MLNetBackprop.Engine;
+using MLNetBackprop.Internals;
+
+namespace MLNetBackprop;
+
+/// <summary>
+/// The payload of a trained MLP inside model.zip (kind "Mlp", body version 1), framed and checksummed
+/// by <see cref="PayloadWriter"/>. Body, in order:
+/// int32 task (1 multiclass, 2 binary, 3 regression); string feature column; int32 input size d (1..2^24);
+/// int32 hidden layer count h (0..64) and h × int32 widths (1..2^20); int32 activation; Single leaky slope;
+/// Boolean batch norm; Single dropout; int32 output size; int32 loss; Single label smoothing; Single Huber δ;
+/// Single[d] feature means; Single[d] feature scales; Single label mean; Single label scale;
+/// Boolean has-key-values, then (int32 type code, int32 count, values);
+/// int32 state buffer count, then per buffer int32 length and Single[length] (weights, biases, BatchNorm γ/β and running statistics, in <see cref="Network.StateBuffers"/> order).
+/// Every count is checked against the architecture before anything is allocated; every value must be finite.
+/// </summary>
+internal static class MlpModelSerializer
+{
+    public const string Kind = "Mlp";
+    public const int BodyVersion = 1;
+    private const int MaxWidth = 1 << 20;
+    private const int MaxInputs = 1 << 24;
+
+    public static void Write(PayloadWriter w, TaskKind task, string featureColumn, MlpModelParameters model, LabelKeyValues? keyValues)
+    {
+        var spec = model.Spec;
+        w.WriteInt32((int)task);
+        w.WriteString(featureColumn);
+        w.WriteInt32(spec.InputSize);
+        w.WriteInt32(spec.HiddenLayers.Length);
+        foreach (int width in spec.HiddenLayers) w.WriteInt32(width);
+        w.WriteInt32((int)spec.Activation);
+        w.WriteSingle(spec.LeakySlope);
+        w.WriteBoolean(spec.BatchNorm);
+        w.WriteSingle(spec.Dropout);
+        w.WriteInt32(spec.OutputSize);
+        w.WriteInt32((int)spec.Loss);
+        w.WriteSingle(spec.LabelSmoothing);
+        w.WriteSingle(spec.HuberDelta);
+        w.WriteSingles(model.FeatureMeans.ToArray());
+        w.WriteSingles(model.FeatureScales.ToArray());
+        w.WriteSingle(model.LabelMean);
+        w.WriteSingle(model.LabelScale);
+        w.WriteBoolean(keyValues is not null);
+        keyValues?.Write(w);
+        var buffers = model.Network.StateBuffers();
+        w.WriteInt32(buffers.Count);
+        foreach (var b in buffers)
+        {
+            w.WriteInt32(b.Length);
+            w.WriteSingles(b);
+        }
+    }
+
+    public static (TaskKind Task, string FeatureColumn, MlpModelParameters Model, LabelKeyValues? KeyValues) Read(PayloadReader r, TaskKind expectedTask)
+    {
+        var task = (TaskKind)r.ReadInt32("task", (int)expectedTask, (int)expectedTask);
+        string feature = r.ReadString("feature column", 4096);
+        int d = r.ReadInt32("input size", 1, MaxInputs);
+        int h = r.ReadInt32("hidden layer count", 0, 64);
+        var hidden = new int[h];
+        for (int i = 0; i < h; i++) hidden[i] = r.ReadInt32($"hidden layer {i} width", 1, MaxWidth);
+        var activation = (Activation)r.ReadInt32("activation", 0, Enum.GetValues<Activation>().Length - 1);
+        float slope = r.ReadSingle("leaky slope", 0, float.MaxValue);
+        bool batchNorm = r.ReadBoolean("batch norm");
+        float dropout = r.ReadSingle("dropout", 0, 0.999999f);
+        int outputs = r.ReadInt32("output size", 1, MaxWidth);
+        var loss = (LossKind)r.ReadInt32("loss", 0, Enum.GetValues<LossKind>().Length - 1);
+        float smoothing = r.ReadSingle("label smoothing", 0, 0.999999f);
+        float delta = r.ReadSingle("Huber delta", float.Epsilon, float.MaxValue);
+        float[] means = Finite(r.ReadSingles("feature means", d), "feature means");
+        float[] scales = Finite(r.ReadSingles("feature scales", d), "feature scales");
+        float labelMean = r.ReadSingle("label mean", float.MinValue, float.MaxValue);
+        float labelScale = r.ReadSingle("label scale", float.Epsilon, float.MaxValue);
+        LabelKeyValues? keyValues = r.ReadBoolean("has key values") ? LabelKeyValues.Read(r, outputs) : null;
+
+        // The architecture fixes the size of every buffer: check the file's sizes against it before
+        // building the network, so a forged count can never make us allocate more than the file holds.
+        long parameterValues = 0;
+        int width = d;
+        foreach (int units in hidden)
+        {
+            parameterValues += (long)width * units + units + (batchNorm ? 4L * units : 0);
+            width = units;
+        }
+        parameterValues += (long)width * outputs + outputs;
+        if (parameterValues * 4 > r.Remaining)
+            throw new InvalidDataException($"{Kind} payload: the architecture needs {parameterValues} values but only {r.Remaining} bytes remain.");
+
+        NetworkSpec spec;
+        try
+        {
+            spec = new NetworkSpec
+            {
+                InputSize = d, HiddenLayers = hidden, Activation = activation, LeakySlope = slope, BatchNorm = batchNorm,
+                Dropout = dropout, OutputSize = outputs, Loss = loss, LabelSmoothing = smoothing, HuberDelta = delta,
+            };
+            spec.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"{Kind} payload: invalid architecture: {e.Message}", e);
+        }
+        CheckTask(task, loss, outputs);
+
+        var network = new Network(spec, 0);
+        var mine = network.StateBuffers();
+        int count = r.ReadInt32("state buffer count", mine.Count, mine.Count);
+        var state = new float[count][];
+        for (int i = 0; i < count; i++)
+        {
+            int length = r.ReadInt32($"state buffer {i} length", mine[i].Length, mine[i].Length);
+            state[i] = Finite(r.ReadSingles($"state buffer {i}", length), $"state buffer {i}");
+        }
+        r.EnsureEnd();
+        network.LoadState(state);
+        return (task, feature, new MlpModelParameters(network, means, scales, labelMean, labelScale, history: null), keyValues);
+    }
+
+    private static void CheckTask(TaskKind task, LossKind loss, int outputs)
+    {
+        bool ok = task switch
+        {
+            TaskKind.Multiclass => loss == LossKind.SoftmaxCrossEntropy && outputs >= 2,
+            TaskKind.Binary => loss == LossKind.SigmoidCrossEntropy && outputs == 1,
+            _ => loss is LossKind.MeanSquaredError or LossKind.Huber && outputs == 1,
+        };
+        if (!ok) throw new InvalidDataException($"{Kind} payload: loss {loss} with {outputs} outputs does not fit a {task} model.");
+    }
+
+    private static float[] Finite(float[] values, string what)
+    {
+        for (int i = 0; i < values.Length; i++)
+            if (!float.IsFinite(values[i]))
+                throw new InvalidDataException($"{Kind} payload: '{what}[{i}]' = {values[i]} is not finite.");
+        return values;
+    }
+}

@@ -1,0 +1,54 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+using MLNetBackprop.Internals;
+
+namespace MLNetBackprop;
+
+/// <summary>
+/// Trains a multi-layer perceptron for regression (mean squared error or Huber loss). Reached through
+/// <c>mlContext.Regression.Trainers.Mlp(...)</c>. The label must be Single; it is standardised inside
+/// the trainer, so targets in any units train well, and <c>Score</c> comes back in the label's units.
+/// </summary>
+public sealed class MlpRegressionTrainer : MlpTrainerBase<MlpRegressionTrainer.Options, MlpRegressionPredictionTransformer>
+{
+    /// <summary>Options of the regression MLP trainer; see <see cref="MlpOptionsBase"/> for the shared ones.</summary>
+    public sealed class Options : MlpOptionsBase
+    {
+        /// <summary>The loss: <see cref="LossKind.MeanSquaredError"/> (default) or <see cref="LossKind.Huber"/>.</summary>
+        public LossKind Loss { get; set; } = LossKind.MeanSquaredError;
+
+        /// <summary>δ of the Huber loss, in standardised label units (default 1).</summary>
+        public float HuberDelta { get; set; } = 1f;
+
+        /// <inheritdoc />
+        public override void Validate()
+        {
+            base.Validate();
+            if (Loss is not (LossKind.MeanSquaredError or LossKind.Huber))
+                throw new ArgumentOutOfRangeException(nameof(Loss), Loss, "A regression loss is MeanSquaredError or Huber.");
+            if (!(HuberDelta > 0 && float.IsFinite(HuberDelta))) throw new ArgumentOutOfRangeException(nameof(HuberDelta), HuberDelta, "HuberDelta must be a finite number > 0.");
+        }
+    }
+
+    internal MlpRegressionTrainer(IHostEnvironment env, Options options) : base(env, options) { }
+
+    private protected override TaskKind Task => TaskKind.Regression;
+
+    private protected override MlpModelParameters Train(IDataView trainData, IDataView? validationData, MlpModelParameters? warmStart, TrainingDataReader.Columns columns) =>
+        TrainCore(trainData, validationData, warmStart, 1, TrainerOptions.Loss, huberDelta: TrainerOptions.HuberDelta);
+
+    private protected override MlpRegressionPredictionTransformer CreateTransformer(MlpModelParameters model, TrainingDataReader.Columns columns) =>
+        new(Environment, model, TrainerOptions.FeatureColumnName);
+
+    private protected override void CheckLabel(SchemaShape.Column label)
+    {
+        if (label.Kind != SchemaShape.Column.VectorKind.Scalar || label.ItemType != NumberDataViewType.Single || label.IsKey)
+            throw new ArgumentOutOfRangeException("inputSchema", $"Label column '{label.Name}' is {Describe(label)}; a regression label must be Single.");
+    }
+
+    private protected override IEnumerable<SchemaShape.Column> OutputShape(SchemaShape.Column label)
+    {
+        yield return MLNetBridge.CreateColumn("Score", SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.Single, false, ScoreAnnotationShape());
+    }
+}

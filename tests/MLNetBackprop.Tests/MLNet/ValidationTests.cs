@@ -1,0 +1,116 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace MLNetBackprop.Tests.MLNet;
+
+public class ValidationTests
+{
+    private static (MLContext Ml, IDataView Data) Iris()
+    {
+        var ml = new MLContext(1);
+        var (x, y) = Datasets.Load("iris.csv");
+        return (ml, MLData.Float(ml, x, y, Enumerable.Range(0, y.Length)));
+    }
+
+    public static TheoryData<string, Action<MlpMulticlassTrainer.Options>> BadOptions => new()
+    {
+        { "HiddenLayers", o => o.HiddenLayers = [16, 0] },
+        { "Dropout", o => o.Dropout = 1f },
+        { "L2", o => o.L2 = -1 },
+        { "Epochs", o => o.Epochs = 0 },
+        { "BatchSize", o => o.BatchSize = 0 },
+        { "ValidationFraction", o => o.ValidationFraction = 1.5f },
+        { "LeakyReluSlope", o => o.LeakyReluSlope = float.NaN },
+        { "Activation", o => o.Activation = (Activation)99 },
+        { "WeightInit", o => o.WeightInit = (WeightInit)99 },
+        { "LabelSmoothing", o => o.LabelSmoothing = 1f },
+        { "GradientClipNorm", o => o.GradientClipNorm = 0 },
+        { "NumberOfThreads", o => o.NumberOfThreads = 0 },
+        { "FeatureColumnName", o => o.FeatureColumnName = "" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadOptions))]
+    public void EveryOptionIsValidatedWithItsName(string option, Action<MlpMulticlassTrainer.Options> spoil)
+    {
+        var options = new MlpMulticlassTrainer.Options();
+        spoil(options);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new MLContext().MulticlassClassification.Trainers.Mlp(options));
+        Assert.Equal(option, e.ParamName);
+    }
+
+    [Fact]
+    public void OptimizerCanBeGivenByName()
+    {
+        var options = new MlpBinaryTrainer.Options { Optimizer = "nesterov" };
+        Assert.Equal("nesterov", options.Optimizer.Name);
+        var e = Assert.Throws<ArgumentException>(() => new MlpBinaryTrainer.Options { Optimizer = "adamm" });
+        Assert.Contains("adamw", e.Message);
+    }
+
+    [Fact]
+    public void MissingFeatureColumnIsNamedAtGetOutputSchemaAndFit()
+    {
+        var (ml, data) = Iris();
+        var trainer = ml.Regression.Trainers.Mlp(featureColumnName: "Nope");
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => trainer.GetOutputSchema(MLNetBackprop.Internals.MLNetBridge.ShapeOf(data.Schema)));
+        Assert.Contains("'Nope'", e.Message);
+        e = Assert.Throws<ArgumentOutOfRangeException>(() => trainer.Fit(data));
+        Assert.Contains("'Nope'", e.Message);
+    }
+
+    [Fact]
+    public void NonVectorFeaturesAreRejected()
+    {
+        var (ml, data) = Iris();
+        var trainer = ml.Regression.Trainers.Mlp(featureColumnName: "Label");
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => trainer.Fit(data));
+        Assert.Contains("'Label'", e.Message);
+        Assert.Contains("known-size vector", e.Message);
+    }
+
+    [Fact]
+    public void VariableSizeFeaturesAreRejected()
+    {
+        var ml = new MLContext(1);
+        var data = ml.Data.LoadFromEnumerable([new MLData.FloatRow { Features = [1, 2], Label = 1 }, new MLData.FloatRow { Features = [3, 4], Label = 2 }]);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => ml.Regression.Trainers.Mlp().Fit(data));
+        Assert.Contains("variable-size", e.Message);
+    }
+
+    [Fact]
+    public void MulticlassLabelMustBeAKey()
+    {
+        var (ml, data) = Iris();
+        var trainer = ml.MulticlassClassification.Trainers.Mlp();
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => trainer.GetOutputSchema(MLNetBackprop.Internals.MLNetBridge.ShapeOf(data.Schema)));
+        Assert.Contains("'Label'", e.Message);
+        Assert.Contains("key", e.Message);
+        e = Assert.Throws<ArgumentOutOfRangeException>(() => trainer.Fit(data));
+        Assert.Contains("MapValueToKey", e.Message);
+    }
+
+    [Fact]
+    public void RegressionLabelMustBeSingle()
+    {
+        var ml = new MLContext(1);
+        var (x, y) = Datasets.Load("breast_cancer.csv");
+        var data = MLData.Bool(ml, x, y, Enumerable.Range(0, 50));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => ml.Regression.Trainers.Mlp().Fit(data));
+        Assert.Contains("must be Single", e.Message);
+        var b = Assert.Throws<ArgumentOutOfRangeException>(() => ml.BinaryClassification.Trainers.Mlp().Fit(MLData.Float(ml, x, y, Enumerable.Range(0, 50))));
+        Assert.Contains("must be Boolean", b.Message);
+    }
+
+    [Fact]
+    public void WrongVectorSizeAtScoringNamesBothSizes()
+    {
+        var (ml, data) = Iris();
+        var model = ml.Regression.Trainers.Mlp(epochs: 2).Fit(data);
+        var (x, y) = Datasets.Load("wine.csv");
+        var other = MLData.Float(ml, x, y, Enumerable.Range(0, 10));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => model.Transform(other));
+        Assert.Contains("13", e.Message);
+        Assert.Contains("4", e.Message);
+    }
+}
