@@ -1,5 +1,3 @@
-using System.Numerics.Tensors;
-
 namespace MLNetBackprop.Engine;
 
 /// <summary>
@@ -10,6 +8,19 @@ namespace MLNetBackprop.Engine;
 /// </summary>
 public static partial class Kernels
 {
+    private static int s_maxThreads = Environment.ProcessorCount;
+
+    /// <summary>
+    /// Most threads a matrix product may use (default <see cref="Environment.ProcessorCount"/>).
+    /// Products below a few MFLOP always run on the calling thread. Results do not depend on it:
+    /// threads split the output into tiles, never the inner dimension.
+    /// </summary>
+    public static int MaxThreads
+    {
+        get => Volatile.Read(ref s_maxThreads);
+        set => Volatile.Write(ref s_maxThreads, value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "At least one thread."));
+    }
+
     /// <summary>C = A·B (+ C when <paramref name="accumulate"/>): A is m×k, B is k×n, C is m×n, all row-major.</summary>
     /// <param name="a">m×k.</param>
     /// <param name="b">k×n.</param>
@@ -21,16 +32,7 @@ public static partial class Kernels
     public static void MatMul(float[] a, float[] b, float[] c, int m, int k, int n, bool accumulate = false)
     {
         CheckSizes(a, (long)m * k, b, (long)k * n, c, (long)m * n);
-        for (int i = 0; i < m; i++)
-        {
-            var ci = c.AsSpan(i * n, n);
-            if (!accumulate) ci.Clear();
-            for (int p = 0; p < k; p++)
-            {
-                float aip = a[i * k + p];
-                if (aip != 0f) TensorPrimitives.MultiplyAdd(b.AsSpan(p * n, n), aip, ci, ci);
-            }
-        }
+        Gemm.Multiply(Gemm.Variant.NN, a, b, c, m, k, n, accumulate, MaxThreads);
     }
 
     /// <summary>C = Aᵀ·B (+ C): A is k×m, B is k×n, C is m×n, all row-major.</summary>
@@ -44,16 +46,7 @@ public static partial class Kernels
     public static void MatMulTransposeA(float[] a, float[] b, float[] c, int m, int k, int n, bool accumulate = false)
     {
         CheckSizes(a, (long)k * m, b, (long)k * n, c, (long)m * n);
-        if (!accumulate) c.AsSpan(0, m * n).Clear();
-        for (int i = 0; i < m; i++)
-        {
-            var ci = c.AsSpan(i * n, n);
-            for (int p = 0; p < k; p++)
-            {
-                float api = a[p * m + i];
-                if (api != 0f) TensorPrimitives.MultiplyAdd(b.AsSpan(p * n, n), api, ci, ci);
-            }
-        }
+        Gemm.Multiply(Gemm.Variant.TN, a, b, c, m, k, n, accumulate, MaxThreads);
     }
 
     /// <summary>C = A·Bᵀ (+ C): A is m×k, B is n×k, C is m×n, all row-major.</summary>
@@ -67,19 +60,14 @@ public static partial class Kernels
     public static void MatMulTransposeB(float[] a, float[] b, float[] c, int m, int k, int n, bool accumulate = false)
     {
         CheckSizes(a, (long)m * k, b, (long)n * k, c, (long)m * n);
-        for (int i = 0; i < m; i++)
-        {
-            var ai = a.AsSpan(i * k, k);
-            for (int j = 0; j < n; j++)
-            {
-                float dot = TensorPrimitives.Dot(ai, b.AsSpan(j * k, k));
-                c[i * n + j] = accumulate ? c[i * n + j] + dot : dot;
-            }
-        }
+        Gemm.Multiply(Gemm.Variant.NT, a, b, c, m, k, n, accumulate, MaxThreads);
     }
 
     private static void CheckSizes(float[] a, long aLen, float[] b, long bLen, float[] c, long cLen)
     {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        ArgumentNullException.ThrowIfNull(c);
         if (a.Length < aLen || b.Length < bLen || c.Length < cLen)
             throw new ArgumentException($"Matrix buffers too small: need {aLen}, {bLen}, {cLen}; have {a.Length}, {b.Length}, {c.Length}.");
     }

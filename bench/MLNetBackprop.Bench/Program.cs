@@ -1,0 +1,69 @@
+using System.Runtime.Intrinsics.X86;
+using MLNetBackprop.Bench;
+using MLNetBackprop.Engine;
+
+// Usage: dotnet run -c Release --project bench/MLNetBackprop.Bench -- [gemm|epoch|all|profile] [options]
+//   --threads 1,2     thread counts (torch.set_num_threads and Kernels.MaxThreads)
+//   --batches 32,128,512
+//   --reps N          repetitions (GEMM samples per candidate; default 15)
+//   --epochs N        timed epochs per configuration (default 3, after 1 warm-up epoch)
+//   --out FILE        also write the markdown tables to FILE (default bench-results.md in the current folder)
+string mode = args.Length > 0 && !args[0].StartsWith("--") ? args[0] : "all";
+int[] threads = IntList(Opt("--threads") ?? "1,2");
+int[] batches = IntList(Opt("--batches") ?? "32,128,512");
+int reps = int.Parse(Opt("--reps") ?? "15");
+int epochs = int.Parse(Opt("--epochs") ?? "3");
+string outFile = Opt("--out") ?? "bench-results.md";
+
+Console.WriteLine(ElfPatcher.PatchTorchSharp()); // must precede the first torch call
+using var md = new StreamWriter(outFile, append: false);
+string header = $"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} logical CPUs, AVX2 {Avx2.IsSupported}, FMA {Fma.IsSupported}, " +
+                $"AVX-512F {Avx512F.IsSupported}, .NET {Environment.Version}, load average {LoadAverage()}";
+Console.WriteLine(header);
+md.WriteLine($"_{header}; command: `{mode} {string.Join(' ', args.Skip(1))}`_");
+md.WriteLine();
+
+if (mode is "gemm" or "all")
+{
+    md.WriteLine("### GEMM, MLP 784-256-128-10 shapes (median of " + reps + " interleaved samples)");
+    md.WriteLine();
+    GemmBench.Run(batches, threads, reps, md);
+    md.WriteLine();
+}
+if (mode is "epoch" or "all")
+{
+    md.WriteLine($"### Training epoch, 60,000 rows, 784-256-128-10 ReLU + cross-entropy + Adam (median of {epochs} after 1 warm-up)");
+    md.WriteLine();
+    md.WriteLine("| engine | threads | batch | epoch s (median) | min–max | vs anchor | train loss (last timed epoch) |");
+    md.WriteLine("|---|---|---|---|---|---|---|");
+    var (x, y) = EpochBench.MakeData();
+    foreach (int t in threads)
+    {
+        // Interleave the engines per thread count so a load change hits both.
+        EpochBench.RunTorch(x, y, batches, t, warmup: 1, reps: epochs, md);
+        EpochBench.RunOurs(x, y, batches, t, warmup: 1, reps: epochs, md);
+    }
+    md.WriteLine();
+}
+if (mode is "profile")
+{
+    md.WriteLine($"### Our step, broken down (median of {reps} interleaved samples, scaled to one 60,000-row epoch)");
+    md.WriteLine();
+    var (x, y) = EpochBench.MakeData();
+    ProfileBench.Run(x, y, batches, threads, reps, md);
+    md.WriteLine();
+}
+Console.WriteLine($"load average at end: {LoadAverage()}; tables written to {Path.GetFullPath(outFile)}");
+Kernels.MaxThreads = Environment.ProcessorCount;
+
+string? Opt(string name)
+{
+    int i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+}
+static int[] IntList(string s) => s.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToArray();
+static string LoadAverage()
+{
+    try { return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)); }
+    catch (IOException) { return "?"; }
+}
