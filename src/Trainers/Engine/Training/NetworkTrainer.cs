@@ -57,12 +57,7 @@ public sealed class NetworkTrainer
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(checkpointPath);
-        var checkpoint = TrainingCheckpoint.Load(checkpointPath);
-        var trainer = new NetworkTrainer(network, settings);
-        checkpoint.RestoreNetwork(network);
-        checkpoint.RestoreOptimizer(trainer.OptimizerState);
-        trainer._resumed = checkpoint.CreateRun(settings.Schedule.Start(settings.Optimizer.LearningRate));
-        return trainer;
+        return Resume(network, settings, TrainingCheckpoint.Load(checkpointPath));
     }
 
     /// <summary>As <see cref="Resume(Network, TrainingSettings, string)"/>, on a new network built from the checkpoint's spec (see <see cref="Network"/>).</summary>
@@ -71,8 +66,17 @@ public sealed class NetworkTrainer
     public static NetworkTrainer Resume(TrainingSettings settings, string checkpointPath)
     {
         ArgumentNullException.ThrowIfNull(checkpointPath);
-        var spec = TrainingCheckpoint.Load(checkpointPath).Spec;
-        return Resume(new Network(spec, 0), settings, checkpointPath);
+        var checkpoint = TrainingCheckpoint.Load(checkpointPath);
+        return Resume(new Network(checkpoint.Spec, 0), settings, checkpoint);
+    }
+
+    private static NetworkTrainer Resume(Network network, TrainingSettings settings, TrainingCheckpoint checkpoint)
+    {
+        var trainer = new NetworkTrainer(network, settings);
+        checkpoint.RestoreNetwork(network);
+        checkpoint.RestoreOptimizer(trainer.OptimizerState);
+        trainer._resumed = checkpoint.CreateRun(settings.Schedule.Start(settings.Optimizer.LearningRate));
+        return trainer;
     }
 
     /// <summary>
