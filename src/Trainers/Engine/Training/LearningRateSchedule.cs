@@ -22,6 +22,21 @@ public abstract class LearningRateSchedule
         /// <summary>Told the monitored validation loss (or training loss) after each epoch.</summary>
         /// <param name="loss">The quantity to minimise.</param>
         public virtual void EpochEnded(double loss) { }
+
+        /// <summary>
+        /// The run's mutable state, for checkpoints: empty for the stateless schedules (their rate is a
+        /// pure function of the epoch), [rate, best, epochs without improvement] for reduce-on-plateau.
+        /// </summary>
+        public virtual double[] SaveState() => [];
+
+        /// <summary>Restores a state returned by <see cref="SaveState"/> of a run of the same schedule.</summary>
+        /// <param name="state">The saved values.</param>
+        /// <exception cref="ArgumentException">The state has the wrong number of values for this schedule.</exception>
+        public virtual void RestoreState(ReadOnlySpan<double> state)
+        {
+            if (state.Length != 0)
+                throw new ArgumentException($"This schedule keeps no state; got {state.Length} values (a checkpoint of another schedule?).", nameof(state));
+        }
     }
 
     /// <summary>The base rate throughout.</summary>
@@ -124,6 +139,17 @@ public abstract class LearningRateSchedule
                     _rate = Math.Max(_rate * p._factor, p._minRate);
                     _bad = 0;
                 }
+            }
+
+            public override double[] SaveState() => [_rate, _best, _bad];
+
+            public override void RestoreState(ReadOnlySpan<double> state)
+            {
+                if (state.Length != 3)
+                    throw new ArgumentException($"Reduce-on-plateau keeps 3 values (rate, best, bad epochs); got {state.Length} (a checkpoint of another schedule?).", nameof(state));
+                _rate = state[0];
+                _best = state[1];
+                _bad = checked((int)state[2]);
             }
         }
     }

@@ -6,7 +6,9 @@ namespace MLNetBackprop.Engine;
 /// The training loop, as the algorithm reads: for each epoch, shuffle; for each mini-batch,
 /// forward → loss → backward → step; then evaluate on the validation data, keep the best weights,
 /// and stop early when asked. Every random choice comes from a <see cref="CounterRandom"/> keyed on
-/// (seed, purpose, epoch, batch), so a run is bit-for-bit reproducible for a given seed and thread count.
+/// (seed, purpose, epoch, batch), so a run is bit-for-bit reproducible for a given seed and thread count,
+/// and a run resumed from a checkpoint (<see cref="TrainingSettings.CheckpointPath"/>, <see cref="Resume(Network, TrainingSettings, string)"/>)
+/// is bit-for-bit the run that was never interrupted.
 /// </summary>
 public sealed class NetworkTrainer
 {
@@ -15,6 +17,7 @@ public sealed class NetworkTrainer
     private Matrix? _batchFeatures;
     private float[] _batchTargets = [];
     private float[] _batchWeights = [];
+    private TrainingRun? _resumed;
 
     /// <summary>Prepares to train <paramref name="network"/> with <paramref name="settings"/>.</summary>
     /// <param name="network">The network; its weights are updated in place.</param>
@@ -32,11 +35,59 @@ public sealed class NetworkTrainer
     /// <summary>The optimizer's state (step count and per-parameter slots).</summary>
     public OptimizerState OptimizerState { get; }
 
-    /// <summary>Trains for up to <see cref="TrainingSettings.Epochs"/> epochs.</summary>
+    /// <summary>The network being trained (its weights are updated in place).</summary>
+    public Network Network => _network;
+
+    /// <summary>
+    /// Prepares to continue the run saved in <paramref name="checkpointPath"/>: loads the checkpoint's
+    /// weights, running statistics, optimizer state, schedule state, best-epoch snapshot and history into
+    /// <paramref name="network"/> and the new trainer. The next <see cref="Train"/> call then runs the
+    /// remaining epochs up to <see cref="TrainingSettings.Epochs"/> (counted from the run's start) and
+    /// returns the whole run's history. With the same settings, data and seed the result is bit-identical
+    /// to a run that was never interrupted. Settings may differ (more epochs, another checkpoint path), but
+    /// the optimizer must be the same rule.
+    /// </summary>
+    /// <param name="network">A network with the checkpoint's spec (see <see cref="TrainingCheckpoint.Spec"/>); overwritten.</param>
+    /// <param name="settings">How to go on training.</param>
+    /// <param name="checkpointPath">A file written by a run with <see cref="TrainingSettings.CheckpointPath"/>.</param>
+    /// <exception cref="InvalidDataException">The file is not a valid checkpoint.</exception>
+    /// <exception cref="ArgumentException">The network or optimizer does not match the checkpoint.</exception>
+    public static NetworkTrainer Resume(Network network, TrainingSettings settings, string checkpointPath)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(checkpointPath);
+        return Resume(network, settings, TrainingCheckpoint.Load(checkpointPath));
+    }
+
+    /// <summary>As <see cref="Resume(Network, TrainingSettings, string)"/>, on a new network built from the checkpoint's spec (see <see cref="Network"/>).</summary>
+    /// <param name="settings">How to go on training.</param>
+    /// <param name="checkpointPath">A file written by a run with <see cref="TrainingSettings.CheckpointPath"/>.</param>
+    public static NetworkTrainer Resume(TrainingSettings settings, string checkpointPath)
+    {
+        ArgumentNullException.ThrowIfNull(checkpointPath);
+        var checkpoint = TrainingCheckpoint.Load(checkpointPath);
+        return Resume(new Network(checkpoint.Spec, 0), settings, checkpoint);
+    }
+
+    private static NetworkTrainer Resume(Network network, TrainingSettings settings, TrainingCheckpoint checkpoint)
+    {
+        var trainer = new NetworkTrainer(network, settings);
+        checkpoint.RestoreNetwork(network);
+        checkpoint.RestoreOptimizer(trainer.OptimizerState);
+        trainer._resumed = checkpoint.CreateRun(settings.Schedule.Start(settings.Optimizer.LearningRate));
+        return trainer;
+    }
+
+    /// <summary>
+    /// Trains for up to <see cref="TrainingSettings.Epochs"/> epochs (or, after <see cref="Resume(Network, TrainingSettings, string)"/>,
+    /// for the epochs the resumed run has left).
+    /// </summary>
     /// <param name="train">Training data.</param>
     /// <param name="validation">Optional validation data: reported every epoch; the best epoch's weights are returned.</param>
     /// <returns>The history; <see cref="TrainingHistory.BestEpoch"/> names the epoch whose weights the network now holds.</returns>
     /// <exception cref="TrainingDivergedException">The loss became NaN or infinite and no earlier best weights exist.</exception>
+    /// <exception cref="OperationCanceledException">The cancellation token was cancelled (or <see cref="TrainingSettings.CheckAlive"/> threw it); the last checkpoint, if any, stays valid.</exception>
     public TrainingHistory Train(Dataset train, Dataset? validation = null)
     {
         ArgumentNullException.ThrowIfNull(train);
@@ -49,107 +100,152 @@ public sealed class NetworkTrainer
         }
 
         var s = _settings;
-        var history = new TrainingHistory();
-        var schedule = s.Schedule.Start(s.Optimizer.LearningRate);
+        var run = _resumed ?? new TrainingRun(s.Schedule.Start(s.Optimizer.LearningRate));
+        _resumed = null;
         var clock = Stopwatch.StartNew();
-        int n = train.Rows;
-        int batchSize = Math.Min(s.BatchSize, n);
-        int batches = (n + batchSize - 1) / batchSize;
-        var order = new int[n];
-        var norms = new double[_network.DenseLayers.Count];
-        var monitor = s.EarlyStopping?.Monitor ?? ValidationMonitor.Loss;
-        double best = double.NaN;
-        int bestEpoch = 0, sinceBest = 0;
-        float[][]? bestState = null;
+        var order = new int[train.Rows];
+        if (EarlyStoppingDue(run)) return Finish(run, earlyStopped: true); // a resumed run that had already stopped
 
-        for (int epoch = 0; epoch < s.Epochs; epoch++)
+        for (int epoch = run.EpochsCompleted; epoch < s.Epochs; epoch++)
         {
-            for (int i = 0; i < n; i++) order[i] = i;
-            if (s.Shuffle) new CounterRandom(s.Seed, (long)RandomPurpose.Shuffle, epoch).Shuffle(order);
-            Array.Clear(norms);
-            double lossSum = 0, lr = 0;
-            int seen = 0;
-            for (int b = 0; b < batches; b++)
-            {
-                s.CancellationToken.ThrowIfCancellationRequested();
-                int start = b * batchSize, rows = Math.Min(batchSize, n - start);
-                // A training-mode BatchNorm cannot normalise a single row (PyTorch refuses it too).
-                if (rows == 1 && _network.Spec.BatchNorm && n > 1) continue;
-                var batch = Gather(train, order.AsSpan(start, rows));
-                _network.SetDropoutKey(s.Seed, epoch, b);
-                double loss = _network.ComputeGradients(batch, _batchTargets.AsSpan(0, rows * train.TargetWidth),
-                    train.Weights is null ? default : _batchWeights.AsSpan(0, rows), s.L2);
-                if (!double.IsFinite(loss))
-                {
-                    if (bestState is not null)
-                    {
-                        RestoreState(bestState);
-                        history.BestEpoch = bestEpoch;
-                        history.StopReason = $"The loss became {loss} in epoch {epoch + 1}; the weights of epoch {bestEpoch} were restored. Try a lower learning rate.";
-                        return history;
-                    }
-                    throw new TrainingDivergedException(epoch + 1, loss);
-                }
-                for (int l = 0; l < norms.Length; l++) norms[l] += _network.GradientNorms[l];
-                if (s.GradientClipNorm is { } maxNorm) Kernels.ClipGlobalNorm(_network.Parameters, maxNorm);
-                lr = schedule.Rate(epoch, (double)b / batches);
-                OptimizerState.Step(lr);
-                lossSum += loss * rows;
-                seen += rows;
-            }
-            for (int l = 0; l < norms.Length; l++) norms[l] /= Math.Max(1, batches);
+            ShuffleRows(order, epoch);
+            var epochResult = TrainOneEpoch(train, order, epoch, run.Schedule);
+            if (!double.IsFinite(epochResult.TrainLoss)) return Diverged(run, epoch + 1, epochResult.TrainLoss);
 
-            double trainLoss = lossSum / Math.Max(1, seen);
-            double? valLoss = null, valMetric = null;
-            if (validation is not null)
-            {
-                var eval = Evaluator.Evaluate(_network, validation, monitor, s.BatchSize);
-                valLoss = eval.Loss;
-                valMetric = eval.Metric;
-            }
+            var (validationLoss, validationMetric) = validation is null ? (null, null) : Evaluate(validation);
             var report = new EpochReport
             {
                 Epoch = epoch + 1,
-                TrainLoss = trainLoss,
-                ValidationLoss = valLoss,
-                ValidationMetric = valMetric,
-                LearningRate = lr,
-                Elapsed = clock.Elapsed,
-                GradientNorms = (double[])norms.Clone(),
+                TrainLoss = epochResult.TrainLoss,
+                ValidationLoss = validationLoss,
+                ValidationMetric = validationMetric,
+                LearningRate = epochResult.LearningRate,
+                Elapsed = run.ElapsedBefore + clock.Elapsed,
+                GradientNorms = epochResult.GradientNorms,
             };
-            history.Add(report);
+            run.History.Add(report);
+            run.Schedule.EpochEnded(validationLoss ?? epochResult.TrainLoss);
+            if (validation is not null) KeepIfBest(run, Score(validationLoss!.Value, validationMetric!.Value), epoch + 1);
+            run.EpochsCompleted = epoch + 1;
+
+            bool stopEarly = EarlyStoppingDue(run);
+            if (CheckpointDue(run.EpochsCompleted, stopEarly)) SaveCheckpoint(run);
             s.Progress?.Report(report);
-            schedule.EpochEnded(valLoss ?? trainLoss);
-
-            if (validation is null) continue;
-            double score = monitor == ValidationMonitor.Loss ? -valLoss!.Value : valMetric!.Value;
-            double minDelta = s.EarlyStopping?.MinDelta ?? 0;
-            if (double.IsNaN(best) || score > best + minDelta)
-            {
-                best = score;
-                bestEpoch = epoch + 1;
-                sinceBest = 0;
-                bestState = CaptureState(bestState);
-            }
-            else if (s.EarlyStopping is { } es && ++sinceBest >= es.Patience)
-            {
-                RestoreState(bestState!);
-                history.BestEpoch = bestEpoch;
-                history.StopReason = $"Early stopping: no improvement of the validation {monitor} for {es.Patience} epochs; kept epoch {bestEpoch}.";
-                return history;
-            }
+            if (stopEarly) return Finish(run, earlyStopped: true);
         }
+        return Finish(run, earlyStopped: false);
+    }
 
-        if (bestState is not null && bestEpoch != history.Epochs.Count)
+    /// <summary>The mean loss, the last learning rate and the mean gradient norms of an epoch; a non-finite loss means it diverged.</summary>
+    private readonly record struct EpochResult(double TrainLoss, double LearningRate, double[] GradientNorms);
+
+    /// <summary>One pass over the shuffled rows: for each mini-batch, forward → loss → backward → (clip) → step.</summary>
+    private EpochResult TrainOneEpoch(Dataset train, int[] order, int epoch, LearningRateSchedule.Run schedule)
+    {
+        var s = _settings;
+        int n = order.Length, batchSize = Math.Min(s.BatchSize, n), batches = (n + batchSize - 1) / batchSize;
+        var norms = new double[_network.DenseLayers.Count];
+        double lossSum = 0, lr = 0;
+        int seen = 0;
+        for (int b = 0; b < batches; b++)
         {
-            RestoreState(bestState);
-            history.BestEpoch = bestEpoch;
-            history.StopReason = $"Reached {s.Epochs} epochs; kept the best validation epoch {bestEpoch}.";
+            ThrowIfStopRequested();
+            int start = b * batchSize, rows = Math.Min(batchSize, n - start);
+            // A training-mode BatchNorm cannot normalise a single row (PyTorch refuses it too).
+            if (rows == 1 && _network.Spec.BatchNorm && n > 1) continue;
+            var batch = Gather(train, order.AsSpan(start, rows));
+            _network.SetDropoutKey(s.Seed, epoch, b);
+            double loss = _network.ComputeGradients(batch, _batchTargets.AsSpan(0, rows * train.TargetWidth),
+                train.Weights is null ? default : _batchWeights.AsSpan(0, rows), s.L2);
+            if (!double.IsFinite(loss)) return new EpochResult(loss, lr, norms);
+            for (int l = 0; l < norms.Length; l++) norms[l] += _network.GradientNorms[l];
+            if (s.GradientClipNorm is { } maxNorm) Kernels.ClipGlobalNorm(_network.Parameters, maxNorm);
+            lr = schedule.Rate(epoch, (double)b / batches);
+            OptimizerState.Step(lr);
+            lossSum += loss * rows;
+            seen += rows;
+        }
+        for (int l = 0; l < norms.Length; l++) norms[l] /= Math.Max(1, batches);
+        return new EpochResult(lossSum / Math.Max(1, seen), lr, norms);
+    }
+
+    private void ThrowIfStopRequested()
+    {
+        _settings.CancellationToken.ThrowIfCancellationRequested();
+        _settings.CheckAlive?.Invoke();
+    }
+
+    private void ShuffleRows(int[] order, int epoch)
+    {
+        for (int i = 0; i < order.Length; i++) order[i] = i;
+        if (_settings.Shuffle) new CounterRandom(_settings.Seed, (long)RandomPurpose.Shuffle, epoch).Shuffle(order);
+    }
+
+    private ValidationMonitor Monitor => _settings.EarlyStopping?.Monitor ?? ValidationMonitor.Loss;
+
+    private (double? Loss, double? Metric) Evaluate(Dataset validation)
+    {
+        var (loss, metric) = Evaluator.Evaluate(_network, validation, Monitor, _settings.BatchSize);
+        return (loss, metric);
+    }
+
+    /// <summary>Higher is better: the negated loss, or the metric.</summary>
+    private double Score(double validationLoss, double validationMetric) => Monitor == ValidationMonitor.Loss ? -validationLoss : validationMetric;
+
+    private void KeepIfBest(TrainingRun run, double score, int epoch)
+    {
+        double minDelta = _settings.EarlyStopping?.MinDelta ?? 0;
+        if (run.BestState is null || score > run.BestScore + minDelta)
+        {
+            run.BestScore = score;
+            run.BestEpoch = epoch;
+            run.EpochsSinceBest = 0;
+            run.BestState = CaptureState(run.BestState);
+        }
+        else run.EpochsSinceBest++;
+    }
+
+    private bool EarlyStoppingDue(TrainingRun run)
+        => _settings.EarlyStopping is { } es && run.BestState is not null && run.EpochsSinceBest >= es.Patience;
+
+    private bool CheckpointDue(int epochsCompleted, bool stopping)
+        => _settings.CheckpointPath is not null
+           && (epochsCompleted % _settings.CheckpointEvery == 0 || epochsCompleted >= _settings.Epochs || stopping);
+
+    private void SaveCheckpoint(TrainingRun run)
+        => TrainingCheckpoint.Capture(_network, OptimizerState, run).Save(_settings.CheckpointPath!);
+
+    /// <summary>The loss became NaN or infinite: go back to the best epoch if there is one, else throw.</summary>
+    private TrainingHistory Diverged(TrainingRun run, int epoch, double loss)
+    {
+        if (run.BestState is null) throw new TrainingDivergedException(epoch, loss);
+        RestoreState(run.BestState);
+        run.History.BestEpoch = run.BestEpoch;
+        run.History.StopReason = $"Diverged: the loss became {loss} in epoch {epoch}; the weights of the best epoch {run.BestEpoch} were restored. Try a lower learning rate.";
+        return run.History;
+    }
+
+    /// <summary>Leaves the network with the weights to return and says why training stopped.</summary>
+    private TrainingHistory Finish(TrainingRun run, bool earlyStopped)
+    {
+        var history = run.History;
+        int last = history.Epochs.Count;
+        if (earlyStopped)
+        {
+            RestoreState(run.BestState!);
+            history.BestEpoch = run.BestEpoch;
+            history.StopReason = $"Early stopping: no improvement of the validation {Monitor} for {_settings.EarlyStopping!.Patience} epochs; kept epoch {run.BestEpoch}.";
+        }
+        else if (run.BestState is not null && run.BestEpoch != last)
+        {
+            RestoreState(run.BestState);
+            history.BestEpoch = run.BestEpoch;
+            history.StopReason = $"Reached {last} epochs; kept the best validation epoch {run.BestEpoch}.";
         }
         else
         {
-            history.BestEpoch = history.Epochs.Count;
-            history.StopReason = $"Reached {s.Epochs} epochs.";
+            history.BestEpoch = last;
+            history.StopReason = $"Reached {last} epochs.";
         }
         return history;
     }

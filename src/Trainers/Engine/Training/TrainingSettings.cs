@@ -36,6 +36,24 @@ public sealed record TrainingSettings
     /// <summary>Checked at every batch boundary; cancelling throws <see cref="OperationCanceledException"/>.</summary>
     public CancellationToken CancellationToken { get; init; }
 
+    /// <summary>
+    /// Called at every batch boundary, next to the <see cref="CancellationToken"/> check; it stops
+    /// training by throwing (ML.NET passes <c>IHost.CheckAlive</c>, which throws
+    /// <see cref="OperationCanceledException"/> once the environment's execution is cancelled).
+    /// </summary>
+    public Action? CheckAlive { get; init; }
+
+    /// <summary>
+    /// Where to write a checkpoint of the run (null = none): after every <see cref="CheckpointEvery"/>
+    /// epochs, after the last epoch and when early stopping ends the run. Each write replaces the previous
+    /// checkpoint atomically, so an interrupted run leaves the last complete one. Resume with
+    /// <see cref="NetworkTrainer.Resume(Network, TrainingSettings, string)"/>.
+    /// </summary>
+    public string? CheckpointPath { get; init; }
+
+    /// <summary>Epochs between checkpoints when <see cref="CheckpointPath"/> is set (default 1).</summary>
+    public int CheckpointEvery { get; init; } = 1;
+
     /// <summary>Checks every value, naming the first one out of range.</summary>
     public void Validate()
     {
@@ -46,6 +64,9 @@ public sealed record TrainingSettings
         if (!(L2 >= 0 && float.IsFinite(L2))) throw new ArgumentOutOfRangeException(nameof(L2), L2, "L2 must be a finite number ≥ 0.");
         if (GradientClipNorm is { } c && !(c > 0 && double.IsFinite(c)))
             throw new ArgumentOutOfRangeException(nameof(GradientClipNorm), c, "GradientClipNorm must be a finite number > 0.");
+        if (CheckpointEvery < 1) throw new ArgumentOutOfRangeException(nameof(CheckpointEvery), CheckpointEvery, "CheckpointEvery must be ≥ 1.");
+        if (CheckpointPath is not null && string.IsNullOrWhiteSpace(CheckpointPath))
+            throw new ArgumentException("CheckpointPath must be null or a file path.", nameof(CheckpointPath));
         EarlyStopping?.Validate();
     }
 }
