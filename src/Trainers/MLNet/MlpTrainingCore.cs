@@ -102,12 +102,20 @@ internal static class MlpTrainingCore
             EarlyStopping = options.EarlyStopping,
             Progress = progress,
             CancellationToken = options.CancellationToken,
+            CheckAlive = () => CheckNotCanceled(env),
         };
         TrainingHistory history;
         using (Kernels.UseThreads(options.NumberOfThreads))
             history = new NetworkTrainer(network, settings).Train(train, validation.Rows > 0 ? validation : null);
         ch.Info(MessageSensitivity.None, history.StopReason);
         return new MlpModelParameters(network, means, scales, labelMean, labelScale, history);
+    }
+
+    /// <summary>Honours <c>MLContext.CancelExecution()</c>, as ML.NET's own trainers do, at every batch boundary.</summary>
+    private static void CheckNotCanceled(IHostEnvironment env)
+    {
+        if (MLNetBackprop.Internals.MLNetBridge.IsCanceled(env))
+            throw new OperationCanceledException("Training was canceled through MLContext.CancelExecution().");
     }
 
     private sealed class LogProgress(IChannel channel, IProgress<EpochReport>? user) : IProgress<EpochReport>

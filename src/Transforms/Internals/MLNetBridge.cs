@@ -64,6 +64,7 @@ internal static class MLNetBridge
         public required PropertyInfo InternalCatalogEnvironment;    // Microsoft.ML.Data.IInternalCatalog.Environment
         public required ConstructorInfo SchemaShapeColumnCtor;      // SchemaShape.Column(string, VectorKind, DataViewType, bool, SchemaShape)
         public required MethodInfo SchemaShapeCreate;               // SchemaShape.Create(DataViewSchema)
+        public required PropertyInfo CancelableIsCanceled;          // Microsoft.ML.Runtime.ICancelable.IsCanceled (set by MLContext.CancelExecution)
     }
 
     private static readonly Lazy<Members> s_members = new(Resolve, LazyThreadSafetyMode.ExecutionAndPublication);
@@ -130,6 +131,8 @@ internal static class MLNetBridge
                                          ?? throw Missing("property Environment", internalCatalog.FullName!),
             SchemaShapeColumnCtor = FindCtor(typeof(SchemaShape.Column), typeof(string), typeof(SchemaShape.Column.VectorKind), typeof(DataViewType), typeof(bool), typeof(SchemaShape)),
             SchemaShapeCreate = FindMethod(typeof(SchemaShape), "Create", Static, typeof(DataViewSchema)),
+            CancelableIsCanceled = FindType(core, "Microsoft.ML.Runtime.ICancelable").GetProperty("IsCanceled", Instance)
+                                   ?? throw Missing("property IsCanceled", "Microsoft.ML.Runtime.ICancelable"),
         };
     }
 
@@ -250,6 +253,17 @@ internal static class MLNetBridge
             ?? throw new InvalidOperationException($"{catalog.GetType().Name} has no environment."));
     }
 
+    /// <summary>
+    /// True when <c>MLContext.CancelExecution()</c> was called on <paramref name="env"/> (ML.NET's <c>ICancelable</c>
+    /// is internal); false for environments that cannot be canceled.
+    /// </summary>
+    public static bool IsCanceled(IHostEnvironment env)
+    {
+        ArgumentNullException.ThrowIfNull(env);
+        var p = M.CancelableIsCanceled;
+        return p.DeclaringType!.IsInstanceOfType(env) && (bool)p.GetValue(env)!;
+    }
+
     /// <summary>Creates a <see cref="SchemaShape.Column"/> (its constructor is internal).</summary>
     public static SchemaShape.Column CreateColumn(string name, SchemaShape.Column.VectorKind kind, DataViewType itemType, bool isKey, SchemaShape? annotations = null)
     {
@@ -324,6 +338,16 @@ internal static class MLNetBridge
         RegisterLoader(ml, id, typeof(SelfTestTransformer), create); // idempotent
         if (!m.LoadContextType.IsClass || m.LoadReader.DeclaringType != m.LoadContextType || m.LoadCheckAtModel.DeclaringType != m.LoadContextType)
             throw Missing("Reader/CheckAtModel", m.LoadContextType.FullName!);
+
+        if (IsCanceled(ml))
+            throw new NotSupportedException("MLNetBackprop: ICancelable.IsCanceled is true on a fresh MLContext.");
+        var canceled = new MLContext(seed: 1);
+        // MLContext implements ICancelable explicitly (AutoML cancels experiments through it).
+        var cancel = m.CancelableIsCanceled.DeclaringType!.GetMethod("CancelExecution", Instance)
+                     ?? throw Missing("CancelExecution()", m.CancelableIsCanceled.DeclaringType.FullName!);
+        Invoke(cancel, GetEnvironment(canceled.Transforms));
+        if (!IsCanceled(GetEnvironment(canceled.Transforms)))
+            throw new NotSupportedException("MLNetBackprop: MLContext.CancelExecution() is not visible through ICancelable.IsCanceled.");
 
         var col = CreateColumn("x", SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single, false);
         var shape = AppendColumns(new SchemaShape(Array.Empty<SchemaShape.Column>()), [col]);

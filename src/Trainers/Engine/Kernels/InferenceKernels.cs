@@ -26,22 +26,4 @@ public static partial class Kernels
         }
     }
 
-    private static int? _maxThreadsOverride;
-
-    /// <summary>
-    /// Runs the matrix products of the caller's scope with at most <paramref name="threads"/> threads
-    /// (null = leave the current setting); dispose the result to restore the previous value.
-    /// </summary>
-    /// <param name="threads">Threads to use, or null.</param>
-    public static IDisposable UseThreads(int? threads)
-    {
-        int? previous = _maxThreadsOverride;
-        if (threads is { } t) _maxThreadsOverride = t;
-        return new Restore(() => _maxThreadsOverride = previous);
-    }
-
-    private sealed class Restore(Action undo) : IDisposable
-    {
-        public void Dispose() => undo();
-    }
 }

@@ -21,6 +21,30 @@ public static partial class Kernels
         set => Volatile.Write(ref s_maxThreads, value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "At least one thread."));
     }
 
+    private static readonly AsyncLocal<int?> s_scopedThreads = new();
+
+    /// <summary>The thread limit for products on this logical call path: a <see cref="UseThreads"/> scope, else <see cref="MaxThreads"/>.</summary>
+    public static int CurrentThreads => s_scopedThreads.Value ?? MaxThreads;
+
+    /// <summary>
+    /// Limits the products of the caller's logical call path (this thread and the tasks it awaits) to
+    /// <paramref name="threads"/> threads until the returned scope is disposed; null leaves the limit as it is.
+    /// Concurrent trainings with different limits do not disturb each other.
+    /// </summary>
+    /// <param name="threads">Threads to use, or null.</param>
+    public static IDisposable UseThreads(int? threads)
+    {
+        if (threads is { } t) ArgumentOutOfRangeException.ThrowIfLessThan(t, 1, nameof(threads));
+        int? previous = s_scopedThreads.Value;
+        if (threads is not null) s_scopedThreads.Value = threads;
+        return new ThreadScope(previous);
+    }
+
+    private sealed class ThreadScope(int? previous) : IDisposable
+    {
+        public void Dispose() => s_scopedThreads.Value = previous;
+    }
+
     /// <summary>C = A·B (+ C when <paramref name="accumulate"/>): A is m×k, B is k×n, C is m×n, all row-major.</summary>
     /// <param name="a">m×k.</param>
     /// <param name="b">k×n.</param>
@@ -32,7 +56,7 @@ public static partial class Kernels
     public static void MatMul(float[] a, float[] b, float[] c, int m, int k, int n, bool accumulate = false)
     {
         CheckSizes(a, (long)m * k, b, (long)k * n, c, (long)m * n);
-        Gemm.Multiply(Gemm.Variant.NN, a, b, c, m, k, n, accumulate, MaxThreads);
+        Gemm.Multiply(Gemm.Variant.NN, a, b, c, m, k, n, accumulate, CurrentThreads);
     }
 
     /// <summary>C = Aᵀ·B (+ C): A is k×m, B is k×n, C is m×n, all row-major.</summary>
@@ -46,7 +70,7 @@ public static partial class Kernels
     public static void MatMulTransposeA(float[] a, float[] b, float[] c, int m, int k, int n, bool accumulate = false)
     {
         CheckSizes(a, (long)k * m, b, (long)k * n, c, (long)m * n);
-        Gemm.Multiply(Gemm.Variant.TN, a, b, c, m, k, n, accumulate, MaxThreads);
+        Gemm.Multiply(Gemm.Variant.TN, a, b, c, m, k, n, accumulate, CurrentThreads);
     }
 
     /// <summary>C = A·Bᵀ (+ C): A is m×k, B is n×k, C is m×n, all row-major.</summary>
@@ -60,7 +84,7 @@ public static partial class Kernels
     public static void MatMulTransposeB(float[] a, float[] b, float[] c, int m, int k, int n, bool accumulate = false)
     {
         CheckSizes(a, (long)m * k, b, (long)n * k, c, (long)m * n);
-        Gemm.Multiply(Gemm.Variant.NT, a, b, c, m, k, n, accumulate, MaxThreads);
+        Gemm.Multiply(Gemm.Variant.NT, a, b, c, m, k, n, accumulate, CurrentThreads);
     }
 
     private static void CheckSizes(float[] a, long aLen, float[] b, long bLen, float[] c, long cLen)
