@@ -79,6 +79,19 @@ public abstract class MlpOptionsBase
     /// <summary>Cancels training at the next batch boundary with an <see cref="OperationCanceledException"/>.</summary>
     public CancellationToken CancellationToken { get; set; }
 
+    /// <summary>Write a training checkpoint to this file (default null = none); see <see cref="CheckpointEvery"/> and <see cref="ResumeFromCheckpoint"/>.</summary>
+    public string? CheckpointPath { get; set; }
+
+    /// <summary>Epochs between checkpoints (default 1); a checkpoint is also written after the last epoch.</summary>
+    public int CheckpointEvery { get; set; } = 1;
+
+    /// <summary>
+    /// When <see cref="CheckpointPath"/> exists, continue the run it holds instead of starting afresh
+    /// (default false). With the same data, options and seed the result is bit-identical to a run that was
+    /// never interrupted.
+    /// </summary>
+    public bool ResumeFromCheckpoint { get; set; }
+
     /// <summary>Checks every option, naming the first one out of range.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
     public virtual void Validate()
@@ -105,6 +118,9 @@ public abstract class MlpOptionsBase
         if (Schedule is null) throw new ArgumentOutOfRangeException(nameof(Schedule), null, "Schedule must be set (LearningRateSchedule.Constant() for none).");
         if (GradientClipNorm is { } c && !(c > 0 && double.IsFinite(c))) throw new ArgumentOutOfRangeException(nameof(GradientClipNorm), c, "GradientClipNorm must be a finite number > 0.");
         if (NumberOfThreads is { } t && t < 1) throw new ArgumentOutOfRangeException(nameof(NumberOfThreads), t, "NumberOfThreads must be ≥ 1.");
+        if (CheckpointEvery < 1) throw new ArgumentOutOfRangeException(nameof(CheckpointEvery), CheckpointEvery, "CheckpointEvery must be ≥ 1.");
+        if (ResumeFromCheckpoint && string.IsNullOrWhiteSpace(CheckpointPath))
+            throw new ArgumentOutOfRangeException(nameof(CheckpointPath), CheckpointPath, "ResumeFromCheckpoint needs a CheckpointPath.");
         EarlyStopping?.Validate();
     }
 }

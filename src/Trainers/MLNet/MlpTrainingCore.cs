@@ -60,7 +60,8 @@ internal static class MlpTrainingCore
 
         if (task != TaskKind.Regression && weighting != ClassWeighting.None)
         {
-            var w = weighting == ClassWeighting.Balanced ? BalancedWeights(train, outputSize) : classWeights!;
+            int classes = task == TaskKind.Binary ? 2 : outputSize;
+            var w = weighting == ClassWeighting.Balanced ? BalancedWeights(train, classes) : classWeights!;
             train = ApplyClassWeights(train, w);
             if (validation.Rows > 0) validation = ApplyClassWeights(validation, w);
         }
@@ -103,10 +104,17 @@ internal static class MlpTrainingCore
             Progress = progress,
             CancellationToken = options.CancellationToken,
             CheckAlive = () => CheckNotCanceled(env),
+            CheckpointPath = options.CheckpointPath,
+            CheckpointEvery = options.CheckpointEvery,
         };
         TrainingHistory history;
         using (Kernels.UseThreads(options.NumberOfThreads))
-            history = new NetworkTrainer(network, settings).Train(train, validation.Rows > 0 ? validation : null);
+        {
+            var trainer = options.ResumeFromCheckpoint && File.Exists(options.CheckpointPath)
+                ? NetworkTrainer.Resume(network, settings, options.CheckpointPath!)
+                : new NetworkTrainer(network, settings);
+            history = trainer.Train(train, validation.Rows > 0 ? validation : null);
+        }
         ch.Info(MessageSensitivity.None, history.StopReason);
         return new MlpModelParameters(network, means, scales, labelMean, labelScale, history);
     }
