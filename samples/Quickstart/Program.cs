@@ -14,12 +14,13 @@ var options = new MlpMulticlassTrainer.Options
 {
     HiddenLayers = [128],
     Optimizer = Optimizer.Adam(learningRate: 1e-3),
-    Epochs = 60,
+    Epochs = 100,
     L2 = 1e-3f,
+    Schedule = LearningRateSchedule.Cosine(epochs: 100),
     ValidationFraction = 0.1f,                           // stratified, for the best-epoch choice
     Progress = new Progress<EpochReport>(e =>
     {
-        if (e.Epoch % 10 == 0 || e.Epoch == 1)
+        if (e.Epoch % 20 == 0 || e.Epoch == 1)
             Console.WriteLine($"  epoch {e.Epoch,3}: train loss {e.TrainLoss:F4}  validation loss {e.ValidationLoss:F4}  ({e.Elapsed.TotalSeconds:F1}s)");
     }),
 };
