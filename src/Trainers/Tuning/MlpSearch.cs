@@ -218,6 +218,14 @@ public static class MlpSearch
         return list;
     }
 
+    /// <summary>The split <see cref="Run{TOptions}"/> makes when it has no validation data.</summary>
+    internal static (IDataView Train, IDataView Validation) SplitValidation(IDataView data, MlpOptionsBase options, float fraction, int seed)
+    {
+        var task = TaskOf(options);
+        var columns = TrainingDataReader.CheckSchema(data.Schema, task, options.FeatureColumnName, options.LabelColumnName, options.ExampleWeightColumnName);
+        return SplitValidation(data, columns, task, fraction, seed, default);
+    }
+
     /// <summary>Seeded, stratified (classification) split of <paramref name="data"/>'s rows into train and validation views.</summary>
     private static (IDataView Train, IDataView Validation) SplitValidation(IDataView data, TrainingDataReader.Columns columns, TaskKind task, float fraction, int seed, CancellationToken ct)
     {
