@@ -24,7 +24,7 @@ public sealed class SearchSettings
 
     /// <summary>
     /// Seed of the sampled configurations, of the validation split (when none is given) and of every trial's
-    /// training when the base options have no <see cref="MlpOptionsBase.Seed"/> (default 1). Same seed, same leaderboard.
+    /// training when the base options have no <see cref="MlpOptionsBase.Seed"/> (default 1). Same seed (and thread count), same leaderboard.
     /// </summary>
     public int Seed { get; set; } = 1;
 

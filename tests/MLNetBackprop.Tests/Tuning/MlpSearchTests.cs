@@ -186,6 +186,20 @@ public class MlpSearchTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void MulticlassAccuracyFromTheMLNetEvaluator()
+    {
+        var (ml, train, validation, _) = Wine();
+        var settings = Fast(4);
+        settings.Metric = SearchMetric.Accuracy;
+        var result = MlpSearch.Run(ml, train, validation, new MlpMulticlassTrainer.Options { HiddenLayers = [16] }, SmallSpace(), settings);
+        output.WriteLine(result.FormatLeaderboard());
+        Assert.True(result.HigherIsBetter);
+        Assert.InRange(result.BestMetric, 0.5, 1.0);
+        Assert.True(result.BestMetric >= result.DefaultsMetric);
+        Assert.Equal(1, result.Leaderboard.Count(t => t.IsDefaults));
+    }
+
+    [Fact]
     public void InvalidSettingsMetricAndCancellationAreReported()
     {
         var (ml, train, validation, _) = Wine();
