@@ -1,0 +1,85 @@
+namespace MLNetBackprop;
+
+/// <summary>What a hyper-parameter search ranks trials by, always measured on the validation data.</summary>
+public enum SearchMetric
+{
+    /// <summary>The trainer's own validation loss at the kept epoch (lower is better). The default; every task.</summary>
+    ValidationLoss,
+    /// <summary>Accuracy (micro accuracy for multiclass) from ML.NET's evaluator (higher is better). Classification.</summary>
+    Accuracy,
+    /// <summary>Area under the ROC curve from ML.NET's binary evaluator (higher is better). Binary classification.</summary>
+    Auc,
+    /// <summary>R² from ML.NET's regression evaluator (higher is better). Regression.</summary>
+    RSquared,
+}
+
+/// <summary>
+/// How a hyper-parameter search runs: how many configurations, the seed, the epoch budget of successive
+/// halving, the metric, progress reporting and cancellation.
+/// </summary>
+public sealed class SearchSettings
+{
+    /// <summary>Configurations tried in the first round, including trial 1 = the base options themselves (default 27).</summary>
+    public int Trials { get; set; } = 27;
+
+    /// <summary>
+    /// Seed of the sampled configurations, of the validation split (when none is given) and of every trial's
+    /// training when the base options have no <see cref="MlpOptionsBase.Seed"/> (default 1). Same seed (and thread count), same leaderboard.
+    /// </summary>
+    public int Seed { get; set; } = 1;
+
+    /// <summary>
+    /// Successive halving (default true): round 1 trains every trial for a few epochs, keeps the best
+    /// 1/<see cref="Eta"/>, and gives them <see cref="Eta"/>× the epochs, until <see cref="MaxEpochs"/>.
+    /// False: every trial trains once for <see cref="MaxEpochs"/>.
+    /// </summary>
+    public bool SuccessiveHalving { get; set; } = true;
+
+    /// <summary>Reduction factor of successive halving, ≥ 2 (default 3).</summary>
+    public int Eta { get; set; } = 3;
+
+    /// <summary>Smallest epoch budget, that of the first round (default 3). Rounds get MaxEpochs/Eta^k epochs, never fewer than this.</summary>
+    public int MinEpochs { get; set; } = 3;
+
+    /// <summary>Epochs of the last round, and of <see cref="SearchResult{TOptions}.BestOptions"/> (default 27).</summary>
+    public int MaxEpochs { get; set; } = 27;
+
+    /// <summary>What trials are ranked by (default <see cref="SearchMetric.ValidationLoss"/>).</summary>
+    public SearchMetric Metric { get; set; } = SearchMetric.ValidationLoss;
+
+    /// <summary>
+    /// Fraction of the training data held out for validation when no validation data is given, in (0, 1)
+    /// (default 0.2; the base options' <see cref="MlpOptionsBase.ValidationFraction"/> wins when it is set): stratified for classification, seeded.
+    /// </summary>
+    public float ValidationFraction { get; set; } = 0.2f;
+
+    /// <summary>Receives a report after every trial run (every trial in every round), on the search's thread.</summary>
+    public IProgress<TrialReport>? Progress { get; set; }
+
+    /// <summary>Cancels the search (inside a trial, at the next batch) with an <see cref="OperationCanceledException"/>.</summary>
+    public CancellationToken CancellationToken { get; set; }
+
+    /// <summary>Checks every setting, naming the first one out of range.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A setting is out of range.</exception>
+    public void Validate()
+    {
+        if (Trials < 1) throw new ArgumentOutOfRangeException(nameof(Trials), Trials, "Trials must be ≥ 1.");
+        if (Eta < 2) throw new ArgumentOutOfRangeException(nameof(Eta), Eta, "Eta must be ≥ 2.");
+        if (MinEpochs < 1) throw new ArgumentOutOfRangeException(nameof(MinEpochs), MinEpochs, "MinEpochs must be ≥ 1.");
+        if (MaxEpochs < MinEpochs) throw new ArgumentOutOfRangeException(nameof(MaxEpochs), MaxEpochs, "MaxEpochs must be ≥ MinEpochs.");
+        if (!Enum.IsDefined(Metric)) throw new ArgumentOutOfRangeException(nameof(Metric), Metric, "Unknown search metric.");
+        if (!(ValidationFraction > 0 && ValidationFraction < 1)) throw new ArgumentOutOfRangeException(nameof(ValidationFraction), ValidationFraction, "ValidationFraction must be in (0, 1).");
+    }
+
+    /// <summary>The epochs of each round: MaxEpochs/Eta^k rounded, for k = R … 0, with R the most rounds that keep round 1 ≥ MinEpochs.</summary>
+    internal int[] RoundEpochs()
+    {
+        if (!SuccessiveHalving) return [MaxEpochs];
+        int rounds = 0;
+        for (double e = MinEpochs * (double)Eta; e <= MaxEpochs; e *= Eta) rounds++;
+        var epochs = new int[rounds + 1];
+        for (int r = 0; r <= rounds; r++)
+            epochs[r] = Math.Max(MinEpochs, (int)Math.Round(MaxEpochs / Math.Pow(Eta, rounds - r)));
+        return epochs;
+    }
+}
