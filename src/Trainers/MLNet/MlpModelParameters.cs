@@ -130,11 +130,22 @@ public sealed class MlpModelParameters
         for (int i = 0; i < logits.Length; i++) logits[i] = float.IsPositiveInfinity(logits[i]) ? 1f / top : 0f;
     }
 
+    /// <summary>
+    /// Standardised inputs are clamped to ±1e20 (10^20 standard deviations from the training mean) before the network:
+    /// a raw feature near ±<see cref="float.MaxValue"/> would otherwise overflow to ±∞ and turn into NaN (∞ − ∞) in the
+    /// first layer. Below that no real input is affected; NaN inputs still give NaN.
+    /// </summary>
+    internal const float InputClamp = 1e20f;
+
     /// <summary>Raw outputs (logits) of one row after standardisation; used for the binary margin.</summary>
     internal void Forward(ReadOnlySpan<float> features, Span<float> output, Scratch scratch)
     {
         var x = scratch.Features.AsSpan();
-        for (int i = 0; i < x.Length; i++) x[i] = (features[i] - _featureMeans[i]) * _featureScales[i];
+        for (int i = 0; i < x.Length; i++)
+        {
+            float v = (features[i] - _featureMeans[i]) * _featureScales[i];
+            x[i] = v > InputClamp ? InputClamp : v < -InputClamp ? -InputClamp : v; // NaN passes through
+        }
         Inference.Forward(x, output, scratch.Network);
     }
 }
