@@ -106,6 +106,8 @@ internal sealed class LabelKeyValues
     {
         var code = (Code)r.ReadInt32("key value type", (int)Code.Text, (int)Code.Boolean);
         int n = r.ReadInt32("key value count", classCount, classCount);
+        int leastBytesEach = code switch { Code.Boolean => 1, Code.Text or Code.Single or Code.Int32 => 4, _ => 8 };
+        r.Require("key values", (long)n * leastBytesEach, n); // before allocating n entries
         Array values;
         switch (code)
         {

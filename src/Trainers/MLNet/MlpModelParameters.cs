@@ -72,7 +72,10 @@ public sealed class MlpModelParameters
     {
         switch (Spec.Loss)
         {
-            case LossKind.SoftmaxCrossEntropy: Kernels.SoftmaxInPlace(output); break;
+            case LossKind.SoftmaxCrossEntropy:
+                if (HasInfinity(output)) SoftmaxOfInfinities(output);
+                else Kernels.SoftmaxInPlace(output); // max-subtracted: finite logits of any size sum to 1
+                break;
             case LossKind.SigmoidCrossEntropy: Kernels.SigmoidInPlace(output); break;
             default:
                 for (int i = 0; i < output.Length; i++) output[i] = output[i] * LabelScale + LabelMean;
@@ -80,11 +83,69 @@ public sealed class MlpModelParameters
         }
     }
 
+    private static bool HasInfinity(ReadOnlySpan<float> logits)
+    {
+        foreach (float v in logits)
+            if (float.IsInfinity(v)) return true;
+        return false;
+    }
+
+    /// <summary>
+    /// The limit of softmax when logits overflowed to ±∞ (∞ − ∞ would give NaN): the probability is shared equally by
+    /// the +∞ logits (by all logits when every one is −∞); finite and −∞ logits get 0. A NaN logit still gives NaN.
+    /// </summary>
+    private static void SoftmaxOfInfinities(Span<float> logits)
+    {
+        int top = 0;
+        bool anyNaN = false, allNegative = true;
+        foreach (float v in logits)
+        {
+            if (float.IsNaN(v)) anyNaN = true;
+            if (float.IsPositiveInfinity(v)) top++;
+            if (!float.IsNegativeInfinity(v)) allNegative = false;
+        }
+        if (anyNaN)
+        {
+            logits.Fill(float.NaN);
+            return;
+        }
+        if (allNegative)
+        {
+            logits.Fill(1f / logits.Length);
+            return;
+        }
+        if (top == 0)
+        {
+            // Only −∞ among finite logits: exp(−∞) = 0 exactly; the finite ones go through the stable kernel.
+            Span<int> finite = logits.Length <= 256 ? stackalloc int[logits.Length] : new int[logits.Length];
+            int m = 0;
+            for (int i = 0; i < logits.Length; i++) if (float.IsFinite(logits[i])) finite[m++] = i;
+            Span<float> part = m <= 256 ? stackalloc float[m] : new float[m];
+            for (int k = 0; k < m; k++) part[k] = logits[finite[k]];
+            Kernels.SoftmaxInPlace(part);
+            logits.Clear();
+            for (int k = 0; k < m; k++) logits[finite[k]] = part[k];
+            return;
+        }
+        for (int i = 0; i < logits.Length; i++) logits[i] = float.IsPositiveInfinity(logits[i]) ? 1f / top : 0f;
+    }
+
+    /// <summary>
+    /// Standardised inputs are clamped to ±1e20 (10^20 standard deviations from the training mean) before the network:
+    /// a raw feature near ±<see cref="float.MaxValue"/> would otherwise overflow to ±∞ and turn into NaN (∞ − ∞) in the
+    /// first layer. Below that no real input is affected; NaN inputs still give NaN.
+    /// </summary>
+    internal const float InputClamp = 1e20f;
+
     /// <summary>Raw outputs (logits) of one row after standardisation; used for the binary margin.</summary>
     internal void Forward(ReadOnlySpan<float> features, Span<float> output, Scratch scratch)
     {
         var x = scratch.Features.AsSpan();
-        for (int i = 0; i < x.Length; i++) x[i] = (features[i] - _featureMeans[i]) * _featureScales[i];
+        for (int i = 0; i < x.Length; i++)
+        {
+            float v = (features[i] - _featureMeans[i]) * _featureScales[i];
+            x[i] = v > InputClamp ? InputClamp : v < -InputClamp ? -InputClamp : v; // NaN passes through
+        }
         Inference.Forward(x, output, scratch.Network);
     }
 }

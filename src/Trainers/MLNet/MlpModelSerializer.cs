@@ -56,8 +56,11 @@ internal static class MlpModelSerializer
     {
         var task = (TaskKind)r.ReadInt32("task", (int)expectedTask, (int)expectedTask);
         string feature = r.ReadString("feature column", 4096);
+        if (feature.Length == 0)
+            throw new InvalidDataException($"{Kind} payload: 'feature column' is empty.");
         int d = r.ReadInt32("input size", 1, MaxInputs);
         int h = r.ReadInt32("hidden layer count", 0, 64);
+        r.Require("hidden layer widths", 4L * h, h);
         var hidden = new int[h];
         for (int i = 0; i < h; i++) hidden[i] = r.ReadInt32($"hidden layer {i} width", 1, MaxWidth);
         var activation = (Activation)r.ReadInt32("activation", 0, Enum.GetValues<Activation>().Length - 1);

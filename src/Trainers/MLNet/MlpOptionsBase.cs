@@ -56,6 +56,15 @@ public abstract class MlpOptionsBase
     public bool NormalizeFeatures { get; set; } = true;
 
     /// <summary>
+    /// Leave out training (and validation) rows whose feature vector holds NaN or ±∞, instead of failing
+    /// (default false: such a row is an <see cref="InvalidOperationException"/> naming the column, row and slot).
+    /// The number of rows left out is written to <c>MLContext.Log</c> as a warning. Labels and weights are
+    /// still checked on the rows kept, and data in which every row is left out is still an error. Prefer
+    /// replacing missing values (e.g. <c>ReplaceMissingValues</c>) when the rows carry information.
+    /// </summary>
+    public bool SkipRowsWithNonFiniteFeatures { get; set; }
+
+    /// <summary>
     /// Fraction of the training rows held out for validation, in [0, 1) (default 0 = none): stratified for
     /// classification, taken after a seeded shuffle. Validation enables best-epoch selection and early stopping.
     /// </summary>

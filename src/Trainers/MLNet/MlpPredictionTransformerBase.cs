@@ -10,6 +10,14 @@ namespace MLNetBackprop;
 /// (a missing column or a vector of the wrong size fails at <c>Transform</c>/<c>CreatePredictionEngine</c>
 /// with both sizes named), per-cursor scoring buffers, and save/load through ML.NET's model files.
 /// </summary>
+/// <remarks>
+/// <para>Numerics at scoring time: feature values are not checked. Finite features of any size give no exception and no
+/// NaN (standardised inputs are clamped to ±1e20); probabilities stay in [0, 1] and multiclass probabilities sum to 1,
+/// also when logits overflow to ±∞. Raw outputs — the binary <c>Score</c> (logit) and the regression <c>Score</c> — can be
+/// ±∞ for extreme inputs. A NaN feature gives NaN outputs.</para>
+/// <para>Thread safety: the transformer, its <c>Transform</c> views and their cursors can be used from many threads at
+/// once (each cursor and each <c>PredictionEngine</c> owns its buffers); a single <c>PredictionEngine</c> cannot.</para>
+/// </remarks>
 public abstract class MlpPredictionTransformerBase : AppendingTransformerBase, ISingleFeaturePredictionTransformer<MlpModelParameters>
 {
     private protected MlpPredictionTransformerBase(IHostEnvironment env, string name, MlpModelParameters model, string featureColumnName, LabelKeyValues? keyValues)

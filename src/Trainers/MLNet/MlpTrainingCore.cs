@@ -20,7 +20,8 @@ internal static class MlpTrainingCore
         long seed = options.Seed ?? host.Rand.Next();
         var columns = TrainingDataReader.CheckSchema(trainData.Schema, task, options.FeatureColumnName, options.LabelColumnName, options.ExampleWeightColumnName);
         if (task == TaskKind.Multiclass) outputSize = columns.ClassCount;
-        var all = TrainingDataReader.Read(trainData, columns, task, options.CancellationToken);
+        var all = TrainingDataReader.Read(trainData, columns, task, options.SkipRowsWithNonFiniteFeatures, out long skippedTrain, options.CancellationToken);
+        long skippedValidation = 0;
 
         Dataset train, validation;
         if (validationData is not null)
@@ -29,7 +30,7 @@ internal static class MlpTrainingCore
             if (vColumns.FeatureCount != columns.FeatureCount)
                 throw new ArgumentException($"Validation feature column '{options.FeatureColumnName}' has {vColumns.FeatureCount} slots; the training data has {columns.FeatureCount}.", nameof(validationData));
             train = all;
-            validation = TrainingDataReader.Read(validationData, vColumns, task, options.CancellationToken);
+            validation = TrainingDataReader.Read(validationData, vColumns, task, options.SkipRowsWithNonFiniteFeatures, out skippedValidation, options.CancellationToken);
         }
         else (train, validation) = Split(all, options.ValidationFraction, task != TaskKind.Regression, seed);
 
@@ -89,6 +90,10 @@ internal static class MlpTrainingCore
         else network = new Network(spec, seed);
 
         using var ch = host.Start("Training");
+        if (skippedTrain > 0 || skippedValidation > 0)
+            ch.Warning(MessageSensitivity.None, $"SkipRowsWithNonFiniteFeatures: skipped {skippedTrain} training rows" +
+                (validationData is not null ? $" and {skippedValidation} validation rows" : "") +
+                $" whose feature column '{options.FeatureColumnName}' holds NaN or infinite values; {all.Rows} training rows kept.");
         ch.Info(MessageSensitivity.None, $"MLP {task}: {train.Rows} training rows, {validation.Rows} validation rows, {d} features → [{string.Join(", ", spec.HiddenLayers)}] → {outputSize}; {network.ParameterCount} parameters; optimizer {options.Optimizer}; seed {seed}.");
         var progress = new LogProgress(ch, options.Progress);
         var settings = new TrainingSettings

@@ -64,8 +64,16 @@ internal static class TrainingDataReader
     }
 
     /// <summary>Reads every row. Targets: class index (multiclass), 0/1 (binary), value (regression).</summary>
-    public static Dataset Read(IDataView data, Columns columns, TaskKind task, CancellationToken cancellation = default)
+    public static Dataset Read(IDataView data, Columns columns, TaskKind task, CancellationToken cancellation = default) =>
+        Read(data, columns, task, skipRowsWithNonFiniteFeatures: false, out _, cancellation);
+
+    /// <summary>
+    /// Reads every row; with <paramref name="skipRowsWithNonFiniteFeatures"/> a row whose features hold NaN or ±∞
+    /// is left out (its label and weight are not read) and counted in <paramref name="skipped"/> instead of being an error.
+    /// </summary>
+    public static Dataset Read(IDataView data, Columns columns, TaskKind task, bool skipRowsWithNonFiniteFeatures, out long skipped, CancellationToken cancellation = default)
     {
+        skipped = 0;
         var active = new List<DataViewSchema.Column> { columns.Features };
         if (columns.Label is { } l) active.Add(l);
         if (columns.Weight is { } w) active.Add(w);
@@ -85,9 +93,11 @@ internal static class TrainingDataReader
         VBuffer<float> row = default;
         string featureName = columns.Features.Name;
         int n = 0;
+        long rowIndex = -1; // position in the input, for messages (differs from n once rows are skipped)
         while (cursor.MoveNext())
         {
-            if ((n & 1023) == 0) cancellation.ThrowIfCancellationRequested();
+            rowIndex++;
+            if ((rowIndex & 1023) == 0) cancellation.ThrowIfCancellationRequested();
             if (n == capacity)
             {
                 capacity = checked(capacity * 2);
@@ -96,13 +106,22 @@ internal static class TrainingDataReader
                 if (weights is not null) Array.Resize(ref weights, capacity);
             }
             getFeatures(ref row);
-            CopyRow(row, features.AsSpan(n * d, d), featureName, n);
+            if (skipRowsWithNonFiniteFeatures)
+            {
+                CheckLength(row, d, featureName, rowIndex);
+                if (!AllFinite(row.GetValues()))
+                {
+                    skipped++;
+                    continue;
+                }
+            }
+            CopyRow(row, features.AsSpan(n * d, d), featureName, rowIndex);
             if (getKey is not null)
             {
                 uint key = 0;
                 getKey(ref key);
                 if (key == 0 || key > columns.ClassCount)
-                    throw new InvalidOperationException($"Label column '{columns.Label!.Value.Name}', row {n}: the key is {(key == 0 ? "missing (0)" : key.ToString())}; expected a class key in 1..{columns.ClassCount}.");
+                    throw new InvalidOperationException($"Label column '{columns.Label!.Value.Name}', row {rowIndex}: the key is {(key == 0 ? "missing (0)" : key.ToString())}; expected a class key in 1..{columns.ClassCount}.");
                 targets[n] = key - 1;
             }
             else if (getBool is not null)
@@ -116,7 +135,7 @@ internal static class TrainingDataReader
                 float y = 0;
                 getFloat(ref y);
                 if (!float.IsFinite(y))
-                    throw new InvalidOperationException($"Label column '{columns.Label!.Value.Name}', row {n}: the label is {y}; expected a finite number.");
+                    throw new InvalidOperationException($"Label column '{columns.Label!.Value.Name}', row {rowIndex}: the label is {y}; expected a finite number.");
                 targets[n] = y;
             }
             if (getWeight is not null)
@@ -124,20 +143,25 @@ internal static class TrainingDataReader
                 float wv = 0;
                 getWeight(ref wv);
                 if (!(wv >= 0 && float.IsFinite(wv)))
-                    throw new InvalidOperationException($"Example weight column '{columns.Weight!.Value.Name}', row {n}: the weight is {wv}; expected a finite number ≥ 0.");
+                    throw new InvalidOperationException($"Example weight column '{columns.Weight!.Value.Name}', row {rowIndex}: the weight is {wv}; expected a finite number ≥ 0.");
                 weights![n] = wv;
             }
             n++;
         }
-        if (n == 0) throw new InvalidOperationException("The training data has no rows.");
+        if (n == 0)
+        {
+            string labelPart = columns.Label is { } lc ? $", label column '{lc.Name}'" : "";
+            throw new InvalidOperationException(skipped > 0
+                ? $"The training data has no usable rows: all {skipped} rows were skipped because feature column '{featureName}' holds NaN or infinite values (SkipRowsWithNonFiniteFeatures)."
+                : $"The training data has no rows (feature column '{featureName}'{labelPart}).");
+        }
         return new Dataset(new Matrix(n, d, features), targets, 1, weights);
     }
 
     /// <summary>Copies a dense or sparse vector into <paramref name="destination"/>, rejecting wrong sizes and non-finite values.</summary>
     public static void CopyRow(in VBuffer<float> row, Span<float> destination, string column, long rowIndex)
     {
-        if (row.Length != destination.Length)
-            throw new InvalidOperationException($"Feature column '{column}', row {rowIndex}: the vector has {row.Length} values; expected {destination.Length}.");
+        CheckLength(row, destination.Length, column, rowIndex);
         var values = row.GetValues();
         if (row.IsDense) values.CopyTo(destination);
         else
@@ -154,5 +178,26 @@ internal static class TrainingDataReader
                 throw new InvalidOperationException($"Feature column '{column}', row {rowIndex}, slot {slot}: the value is {values[i]}; features must be finite (replace missing values first, e.g. with ReplaceMissingValues).");
             }
         }
+    }
+
+    /// <summary>Rejects a vector whose length is not the schema's (a data view that breaks its own schema), or whose sparse indices are out of range.</summary>
+    private static void CheckLength(in VBuffer<float> row, int expected, string column, long rowIndex)
+    {
+        if (row.Length != expected)
+            throw new InvalidOperationException($"Feature column '{column}', row {rowIndex}: the vector has {row.Length} values; expected {expected}.");
+        if (!row.IsDense)
+        {
+            var indices = row.GetIndices();
+            for (int i = 0; i < indices.Length; i++)
+                if ((uint)indices[i] >= (uint)expected)
+                    throw new InvalidOperationException($"Feature column '{column}', row {rowIndex}: sparse index {indices[i]} is outside the vector's {expected} slots.");
+        }
+    }
+
+    private static bool AllFinite(ReadOnlySpan<float> values)
+    {
+        foreach (float v in values)
+            if (!float.IsFinite(v)) return false;
+        return true;
     }
 }

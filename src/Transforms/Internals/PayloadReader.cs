@@ -155,9 +155,24 @@ internal sealed class PayloadReader
 
     private string P => Kind + " payload";
 
+    /// <summary>
+    /// Throws unless <paramref name="bytes"/> (≥ 0) body bytes remain: call before allocating anything sized by a count
+    /// read from the file, with the least number of bytes the counted items can take.
+    /// </summary>
+    /// <param name="what">Field name for the message.</param>
+    /// <param name="bytes">Bytes the field needs at least.</param>
+    /// <param name="count">The count read from the file, for the message.</param>
+    public void Require(string what, long bytes, long count)
+    {
+        if (count < 0 || bytes < 0)
+            throw new InvalidDataException($"{P}: '{what}' has a negative count ({count.ToString(CultureInfo.InvariantCulture)}).");
+        if (bytes > Remaining)
+            throw new InvalidDataException($"{P}: '{what}' claims {count.ToString(CultureInfo.InvariantCulture)} items ({bytes.ToString(CultureInfo.InvariantCulture)} bytes at least) but only {Remaining} bytes remain in the body.");
+    }
+
     private ReadOnlySpan<byte> Take(string what, int bytes)
     {
-        if (bytes > Remaining)
+        if (bytes < 0 || bytes > Remaining)
             throw new InvalidDataException($"{P}: '{what}' needs {bytes} bytes but only {Remaining} remain in the body.");
         var span = _body.AsSpan(_pos, bytes);
         _pos += bytes;
@@ -209,9 +224,8 @@ internal sealed class PayloadReader
     /// <summary>Reads <paramref name="count"/> Singles; checks the bytes are present before allocating.</summary>
     public float[] ReadSingles(string what, int count)
     {
-        if (count < 0)
-            throw new ArgumentOutOfRangeException(nameof(count), count, $"{P}: negative count for '{what}'.");
-        var bytes = Take(what, checked(count * 4));
+        Require(what, (long)count * 4, count);
+        var bytes = Take(what, count * 4);
         var result = new float[count];
         for (int i = 0; i < count; i++)
             result[i] = BinaryPrimitives.ReadSingleLittleEndian(bytes[(i * 4)..]);
@@ -221,9 +235,8 @@ internal sealed class PayloadReader
     /// <summary>Reads <paramref name="count"/> Doubles; checks the bytes are present before allocating.</summary>
     public double[] ReadDoubles(string what, int count)
     {
-        if (count < 0)
-            throw new ArgumentOutOfRangeException(nameof(count), count, $"{P}: negative count for '{what}'.");
-        var bytes = Take(what, checked(count * 8));
+        Require(what, (long)count * 8, count);
+        var bytes = Take(what, count * 8);
         var result = new double[count];
         for (int i = 0; i < count; i++)
             result[i] = BinaryPrimitives.ReadDoubleLittleEndian(bytes[(i * 8)..]);
