@@ -2,7 +2,7 @@ using System.Runtime.Intrinsics.X86;
 using MLNetBackprop.Bench;
 using MLNetBackprop.Engine;
 
-// Usage: dotnet run -c Release --project bench/MLNetBackprop.Bench -- [gemm|epoch|all|profile] [options]
+// Usage: dotnet run -c Release --project bench/MLNetBackprop.Bench -- [gemm|epoch|all|profile|scoring|tabular|curves|alloc] [options]
 //   --threads 1,2     thread counts (torch.set_num_threads and Kernels.MaxThreads)
 //   --batches 32,128,512
 //   --reps N          repetitions (GEMM samples per candidate; default 15)
@@ -51,6 +51,34 @@ if (mode is "profile")
     md.WriteLine();
     var (x, y) = EpochBench.MakeData();
     ProfileBench.Run(x, y, batches, threads, reps, md);
+    md.WriteLine();
+}
+if (mode is "scoring")
+{
+    md.WriteLine($"### Scoring: single-row latency and batch throughput (medians of {reps} interleaved samples)");
+    md.WriteLine();
+    ScoringBench.RunScoring(threads, reps, md);
+    md.WriteLine();
+}
+if (mode is "tabular")
+{
+    md.WriteLine("### Small tabular net vs TorchSharp, and ML.NET's trainers");
+    md.WriteLine();
+    ScoringBench.RunTabular(threads, epochs, md);
+    md.WriteLine();
+}
+if (mode is "curves")
+{
+    md.WriteLine("### Cost curves");
+    md.WriteLine();
+    ScoringBench.RunCurves(threads[0], md);
+    md.WriteLine();
+}
+if (mode is "alloc")
+{
+    md.WriteLine("### Managed allocation per mini-batch, 784-256-128-10, 60,000 rows");
+    md.WriteLine();
+    ScoringBench.RunAllocations(md);
     md.WriteLine();
 }
 Console.WriteLine($"load average at end: {LoadAverage()}; tables written to {Path.GetFullPath(outFile)}");

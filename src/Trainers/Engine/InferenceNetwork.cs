@@ -10,7 +10,23 @@ public sealed class InferenceNetwork
 {
     private readonly Block[] _blocks;
 
-    private sealed record Block(float[] Weight, float[] Bias, int Inputs, int Outputs, Activation? Activation, float LeakySlope);
+    /// <summary>One affine map + activation; W is stored inputs × Stride with zero padding columns
+    /// (Stride = Outputs rounded up to a whole Vector512), b is Stride long.</summary>
+    private sealed record Block(float[] Weight, float[] Bias, int Inputs, int Outputs, int Stride, Activation? Activation, float LeakySlope)
+    {
+        /// <summary>ReLU, leaky ReLU and identity are applied inside the product, before the store.</summary>
+        public bool Fused => Activation is null or MLNetBackprop.Activation.Relu or MLNetBackprop.Activation.LeakyRelu or MLNetBackprop.Activation.Identity;
+    }
+
+    private static Block Pad(float[] w, float[] b, int inputs, int outputs, Activation? activation, float slope)
+    {
+        int stride = Kernels.PaddedColumns(outputs);
+        var pw = new float[inputs * stride];
+        var pb = new float[stride];
+        for (int i = 0; i < inputs; i++) w.AsSpan(i * outputs, outputs).CopyTo(pw.AsSpan(i * stride));
+        b.AsSpan(0, outputs).CopyTo(pb);
+        return new Block(pw, pb, inputs, outputs, stride, activation, slope);
+    }
 
     /// <summary>Compiles <paramref name="network"/> (a snapshot: later training does not change it).</summary>
     /// <param name="network">The trained network.</param>
@@ -40,13 +56,13 @@ public sealed class InferenceNetwork
                         break;
                 }
             }
-            blocks.Add(new Block(w, b, inputs, outputs, activation, network.Spec.LeakySlope));
+            blocks.Add(Pad(w, b, inputs, outputs, activation, network.Spec.LeakySlope));
         }
         _blocks = [.. blocks];
         InputSize = network.InputSize;
         OutputSize = network.OutputSize;
         Link = network.Spec.Loss;
-        MaxWidth = Math.Max(InputSize, _blocks.Max(bl => bl.Outputs));
+        MaxWidth = _blocks.Max(bl => bl.Stride);
     }
 
     /// <summary>Number of input features.</summary>
@@ -89,12 +105,16 @@ public sealed class InferenceNetwork
         for (int bi = 0; bi < _blocks.Length; bi++)
         {
             var block = _blocks[bi];
-            Span<float> y = bi == _blocks.Length - 1 ? output[..block.Outputs] : next.AsSpan(0, block.Outputs);
-            Kernels.RowTimesMatrix(x, block.Weight, block.Bias, y);
-            if (block.Activation is { } a) Kernels.ActivateInPlace(a, y, block.LeakySlope);
+            // One pass: bias + x·W + (ReLU / leaky ReLU) in registers, into the padded scratch row.
+            var y = next.AsSpan(0, block.Stride);
+            var fused = block.Fused ? block.Activation ?? Activation.Identity : Activation.Identity;
+            Kernels.RowTimesPaddedMatrix(x, block.Weight, block.Bias, y, block.Stride, fused, block.LeakySlope);
+            y = y[..block.Outputs];
+            if (!block.Fused) Kernels.ActivateInPlace(block.Activation!.Value, y, block.LeakySlope);
             x = y;
             next = next == scratch.A ? scratch.B : scratch.A;
         }
+        x.CopyTo(output);
     }
 
     /// <summary>Outputs of one row after the link: class probabilities (softmax), a probability (sigmoid), or values.</summary>

@@ -46,15 +46,16 @@ public static partial class Kernels
     public static double ClipGlobalNorm(IReadOnlyList<Parameter> parameters, double maxNorm)
     {
         double sumSquares = 0;
-        foreach (var p in parameters)
+        // Indexed loops: foreach over an IReadOnlyList boxes an enumerator (an allocation per step).
+        for (int i = 0; i < parameters.Count; i++)
         {
-            double norm = Norm(p.Gradient);
+            double norm = Norm(parameters[i].Gradient);
             sumSquares += norm * norm;
         }
         double total = Math.Sqrt(sumSquares);
         float scale = (float)(maxNorm / (total + 1e-6));
         if (scale < 1f)
-            foreach (var p in parameters) TensorPrimitives.Multiply(p.Gradient, scale, p.Gradient);
+            for (int i = 0; i < parameters.Count; i++) TensorPrimitives.Multiply(parameters[i].Gradient, scale, parameters[i].Gradient);
         return total;
     }
 

@@ -36,19 +36,17 @@ public sealed class AdaDeltaOptimizer : Optimizer
     public override Optimizer WithLearningRate(double learningRate) => new AdaDeltaOptimizer(learningRate, Rho, Epsilon, WeightDecay);
 
     /// <inheritdoc />
-    protected internal override void Update(Span<float> value, ReadOnlySpan<float> gradient, OptimizerSlots slots, double learningRate, long step)
+    protected internal override unsafe void Update(Span<float> value, ReadOnlySpan<float> gradient, OptimizerSlots slots, double learningRate, long step)
     {
-        float lr = (float)learningRate, wd = (float)WeightDecay, rho = (float)Rho, w = (float)(1 - Rho), eps = (float)Epsilon;
-        float[] sq = slots.Buffers[0], acc = slots.Buffers[1];
-        for (int i = 0; i < value.Length; i++)
+        fixed (float* pv = value, pg = gradient, ps = slots.Buffers[0], pa = slots.Buffers[1])
         {
-            float g = gradient[i];
-            if (wd != 0) g += wd * value[i];
-            float s = sq[i] * rho + w * (g * g);
-            sq[i] = s;
-            float delta = MathF.Sqrt(acc[i] + eps) / MathF.Sqrt(s + eps) * g;
-            acc[i] = acc[i] * rho + w * (delta * delta);
-            value[i] -= lr * delta;
+            var rule = new Engine.OptimizerKernels.AdaDelta
+            {
+                Value = pv, Grad = pg, Sq = ps, Acc = pa,
+                Lr = (float)learningRate, Wd = (float)WeightDecay, Rho = (float)Rho, W = (float)(1 - Rho), Eps = (float)Epsilon,
+                Width = Engine.OptimizerKernels.DefaultWidth,
+            };
+            Engine.OptimizerKernels.Execute(rule, value.Length);
         }
     }
 }

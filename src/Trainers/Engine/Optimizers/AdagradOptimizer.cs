@@ -45,18 +45,18 @@ public sealed class AdagradOptimizer : Optimizer
     protected internal override void InitializeSlots(OptimizerSlots slots) => Array.Fill(slots.Buffers[0], (float)InitialAccumulatorValue);
 
     /// <inheritdoc />
-    protected internal override void Update(Span<float> value, ReadOnlySpan<float> gradient, OptimizerSlots slots, double learningRate, long step)
+    protected internal override unsafe void Update(Span<float> value, ReadOnlySpan<float> gradient, OptimizerSlots slots, double learningRate, long step)
     {
-        float clr = (float)(learningRate / (1 + (step - 1) * LearningRateDecay));
-        float wd = (float)WeightDecay, eps = (float)Epsilon;
-        var sum = slots.Buffers[0];
-        for (int i = 0; i < value.Length; i++)
+        fixed (float* pv = value, pg = gradient, ps = slots.Buffers[0])
         {
-            float g = gradient[i];
-            if (wd != 0) g += wd * value[i];
-            float s = sum[i] + g * g;
-            sum[i] = s;
-            value[i] -= clr * (g / (MathF.Sqrt(s) + eps));
+            var rule = new Engine.OptimizerKernels.Adagrad
+            {
+                Value = pv, Grad = pg, Sum = ps,
+                Clr = (float)(learningRate / (1 + (step - 1) * LearningRateDecay)),
+                Wd = (float)WeightDecay, Eps = (float)Epsilon,
+                Width = Engine.OptimizerKernels.DefaultWidth,
+            };
+            Engine.OptimizerKernels.Execute(rule, value.Length);
         }
     }
 }

@@ -53,28 +53,24 @@ public sealed class AdamOptimizer : Optimizer
     public override Optimizer WithLearningRate(double learningRate) => new AdamOptimizer(learningRate, Beta1, Beta2, Epsilon, WeightDecay, AmsGrad, Decoupled);
 
     /// <inheritdoc />
-    protected internal override void Update(Span<float> value, ReadOnlySpan<float> gradient, OptimizerSlots slots, double learningRate, long step)
+    protected internal override unsafe void Update(Span<float> value, ReadOnlySpan<float> gradient, OptimizerSlots slots, double learningRate, long step)
     {
         float[] m = slots.Buffers[0], v = slots.Buffers[1];
         float[]? vMax = AmsGrad ? slots.Buffers[2] : null;
-        float b1w = (float)(1 - Beta1), b2 = (float)Beta2, b2w = (float)(1 - Beta2), eps = (float)Epsilon;
-        float stepSize = (float)(learningRate / (1 - Math.Pow(Beta1, step)));
-        float bc2Sqrt = (float)Math.Sqrt(1 - Math.Pow(Beta2, step));
-        float decay = Decoupled ? (float)(1 - learningRate * WeightDecay) : 1f;
-        float wd = Decoupled ? 0f : (float)WeightDecay;
-        for (int i = 0; i < value.Length; i++)
+        fixed (float* pv = value, pg = gradient, pm = m, pvv = v, pvm = vMax)
         {
-            float p = value[i];
-            if (Decoupled) p *= decay;
-            float g = gradient[i];
-            if (wd != 0) g += wd * p;
-            float mi = m[i] + b1w * (g - m[i]); // lerp, as torch does it
-            float vi = v[i] * b2 + b2w * (g * g);
-            m[i] = mi;
-            v[i] = vi;
-            if (vMax is not null) vi = vMax[i] = MathF.Max(vMax[i], vi);
-            float denom = MathF.Sqrt(vi) / bc2Sqrt + eps;
-            value[i] = p - stepSize * (mi / denom);
+            var rule = new Engine.OptimizerKernels.Adam
+            {
+                Value = pv, Grad = pg, M = pm, V = pvv, VMax = pvm,
+                B1w = (float)(1 - Beta1), B2 = (float)Beta2, B2w = (float)(1 - Beta2), Eps = (float)Epsilon,
+                StepSize = (float)(learningRate / (1 - Math.Pow(Beta1, step))),
+                Bc2Sqrt = (float)Math.Sqrt(1 - Math.Pow(Beta2, step)),
+                Decay = Decoupled ? (float)(1 - learningRate * WeightDecay) : 1f,
+                Wd = Decoupled ? 0f : (float)WeightDecay,
+                Decoupled = Decoupled,
+                Width = Engine.OptimizerKernels.DefaultWidth,
+            };
+            Engine.OptimizerKernels.Execute(rule, value.Length);
         }
     }
 }

@@ -42,20 +42,18 @@ public sealed class AdamaxOptimizer : Optimizer
     public override Optimizer WithLearningRate(double learningRate) => new AdamaxOptimizer(learningRate, Beta1, Beta2, Epsilon, WeightDecay);
 
     /// <inheritdoc />
-    protected internal override void Update(Span<float> value, ReadOnlySpan<float> gradient, OptimizerSlots slots, double learningRate, long step)
+    protected internal override unsafe void Update(Span<float> value, ReadOnlySpan<float> gradient, OptimizerSlots slots, double learningRate, long step)
     {
-        float clr = (float)(learningRate / (1 - Math.Pow(Beta1, step)));
-        float b1w = (float)(1 - Beta1), b2 = (float)Beta2, eps = (float)Epsilon, wd = (float)WeightDecay;
-        float[] m = slots.Buffers[0], u = slots.Buffers[1];
-        for (int i = 0; i < value.Length; i++)
+        fixed (float* pv = value, pg = gradient, pm = slots.Buffers[0], pu = slots.Buffers[1])
         {
-            float g = gradient[i];
-            if (wd != 0) g += wd * value[i];
-            float mi = m[i] + b1w * (g - m[i]);
-            float ui = MathF.Max(u[i] * b2, MathF.Abs(g) + eps);
-            m[i] = mi;
-            u[i] = ui;
-            value[i] -= clr * (mi / ui);
+            var rule = new Engine.OptimizerKernels.Adamax
+            {
+                Value = pv, Grad = pg, M = pm, U = pu,
+                Clr = (float)(learningRate / (1 - Math.Pow(Beta1, step))),
+                B1w = (float)(1 - Beta1), B2 = (float)Beta2, Eps = (float)Epsilon, Wd = (float)WeightDecay,
+                Width = Engine.OptimizerKernels.DefaultWidth,
+            };
+            Engine.OptimizerKernels.Execute(rule, value.Length);
         }
     }
 }

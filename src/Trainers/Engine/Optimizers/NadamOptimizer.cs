@@ -52,7 +52,7 @@ public sealed class NadamOptimizer : Optimizer
     protected internal override void InitializeSlots(OptimizerSlots slots) => slots.Scalar = 1.0;
 
     /// <inheritdoc />
-    protected internal override void Update(Span<float> value, ReadOnlySpan<float> gradient, OptimizerSlots slots, double learningRate, long step)
+    protected internal override unsafe void Update(Span<float> value, ReadOnlySpan<float> gradient, OptimizerSlots slots, double learningRate, long step)
     {
         double mu = Beta1 * (1 - 0.5 * Math.Pow(0.96, step * MomentumDecay));
         double muNext = Beta1 * (1 - 0.5 * Math.Pow(0.96, (step + 1) * MomentumDecay));
@@ -62,19 +62,16 @@ public sealed class NadamOptimizer : Optimizer
         float gradScale = (float)(learningRate * (1 - mu) / (1 - muProduct));
         float momentScale = (float)(learningRate * muNext / (1 - muProduct * muNext));
         float bc2 = (float)(1 - Math.Pow(Beta2, step));
-        float b1w = (float)(1 - Beta1), b2 = (float)Beta2, b2w = (float)(1 - Beta2), eps = (float)Epsilon, wd = (float)WeightDecay;
-        float[] m = slots.Buffers[0], v = slots.Buffers[1];
-        for (int i = 0; i < value.Length; i++)
+        fixed (float* pv = value, pg = gradient, pm = slots.Buffers[0], pvv = slots.Buffers[1])
         {
-            float g = gradient[i];
-            if (wd != 0) g += wd * value[i];
-            float mi = m[i] + b1w * (g - m[i]);
-            float vi = v[i] * b2 + b2w * (g * g);
-            m[i] = mi;
-            v[i] = vi;
-            float denom = MathF.Sqrt(vi / bc2) + eps;
-            float p = value[i] - gradScale * (g / denom);
-            value[i] = p - momentScale * (mi / denom);
+            var rule = new Engine.OptimizerKernels.Nadam
+            {
+                Value = pv, Grad = pg, M = pm, V = pvv,
+                GradScale = gradScale, MomentScale = momentScale, Bc2 = bc2,
+                B1w = (float)(1 - Beta1), B2 = (float)Beta2, B2w = (float)(1 - Beta2), Eps = (float)Epsilon, Wd = (float)WeightDecay,
+                Width = Engine.OptimizerKernels.DefaultWidth,
+            };
+            Engine.OptimizerKernels.Execute(rule, value.Length);
         }
     }
 }

@@ -48,33 +48,18 @@ public sealed class RmsPropOptimizer : Optimizer
     public override Optimizer WithLearningRate(double learningRate) => new RmsPropOptimizer(learningRate, Alpha, Epsilon, WeightDecay, Momentum, Centered);
 
     /// <inheritdoc />
-    protected internal override void Update(Span<float> value, ReadOnlySpan<float> gradient, OptimizerSlots slots, double learningRate, long step)
+    protected internal override unsafe void Update(Span<float> value, ReadOnlySpan<float> gradient, OptimizerSlots slots, double learningRate, long step)
     {
-        float lr = (float)learningRate, wd = (float)WeightDecay, a = (float)Alpha, oneMinusA = (float)(1 - Alpha);
-        float eps = (float)Epsilon, mu = (float)Momentum;
-        float[] sq = slots.Buffers[0], gAvg = slots.Buffers[1], buf = slots.Buffers[2];
-        for (int i = 0; i < value.Length; i++)
+        fixed (float* pv = value, pg = gradient, ps = slots.Buffers[0], pa = slots.Buffers[1], pb = slots.Buffers[2])
         {
-            float g = gradient[i];
-            if (wd != 0) g += wd * value[i];
-            float s = sq[i] * a + oneMinusA * (g * g);
-            sq[i] = s;
-            float avg;
-            if (Centered)
+            var rule = new Engine.OptimizerKernels.RmsProp
             {
-                float ga = gAvg[i] + oneMinusA * (g - gAvg[i]);
-                gAvg[i] = ga;
-                avg = MathF.Sqrt(s - ga * ga) + eps;
-            }
-            else avg = MathF.Sqrt(s) + eps;
-
-            if (mu > 0)
-            {
-                float b = buf[i] * mu + g / avg;
-                buf[i] = b;
-                value[i] -= lr * b;
-            }
-            else value[i] -= lr * (g / avg);
+                Value = pv, Grad = pg, Sq = ps, GAvg = pa, Buf = pb,
+                Lr = (float)learningRate, Wd = (float)WeightDecay, A = (float)Alpha, OneMinusA = (float)(1 - Alpha),
+                Eps = (float)Epsilon, Mu = (float)Momentum, Centered = Centered,
+                Width = Engine.OptimizerKernels.DefaultWidth,
+            };
+            Engine.OptimizerKernels.Execute(rule, value.Length);
         }
     }
 }

@@ -43,22 +43,19 @@ public sealed class SgdOptimizer : Optimizer
     public override Optimizer WithLearningRate(double learningRate) => new SgdOptimizer(learningRate, Momentum, Dampening, WeightDecay, IsNesterov);
 
     /// <inheritdoc />
-    protected internal override void Update(Span<float> value, ReadOnlySpan<float> gradient, OptimizerSlots slots, double learningRate, long step)
+    protected internal override unsafe void Update(Span<float> value, ReadOnlySpan<float> gradient, OptimizerSlots slots, double learningRate, long step)
     {
-        float lr = (float)learningRate, wd = (float)WeightDecay, mu = (float)Momentum, keep = (float)(1 - Dampening);
-        bool first = step == 1;
         float[]? buf = Momentum != 0 ? slots.Buffers[0] : null;
-        for (int i = 0; i < value.Length; i++)
+        fixed (float* pv = value, pg = gradient, pb = buf)
         {
-            float g = gradient[i];
-            if (wd != 0) g += wd * value[i];
-            if (buf is not null)
+            var rule = new Engine.OptimizerKernels.Sgd
             {
-                float b = first ? g : mu * buf[i] + keep * g;
-                buf[i] = b;
-                g = IsNesterov ? g + mu * b : b;
-            }
-            value[i] -= lr * g;
+                Value = pv, Grad = pg, Buf = pb,
+                Lr = (float)learningRate, Wd = (float)WeightDecay, Mu = (float)Momentum, Keep = (float)(1 - Dampening),
+                First = step == 1, Nesterov = IsNesterov,
+                Width = Engine.OptimizerKernels.DefaultWidth,
+            };
+            Engine.OptimizerKernels.Execute(rule, value.Length);
         }
     }
 }
