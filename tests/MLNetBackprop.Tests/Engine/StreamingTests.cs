@@ -165,4 +165,16 @@ public class StreamingTests
         }
         finally { File.Delete(path); }
     }
+
+    [Fact]
+    public void EpochElapsedIsTheRunningTotalNotDoubleCounted()
+    {
+        var data = MakeData(2000, 6, weights: false);
+        var spec = new NetworkSpec { InputSize = 6, HiddenLayers = [12], OutputSize = 1, Loss = LossKind.SigmoidCrossEntropy };
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var history = new NetworkTrainer(new Network(spec, 1), new TrainingSettings { Epochs = 6, Seed = 1 }).Train(data);
+        clock.Stop();
+        Assert.True(history.Epochs[^1].Elapsed <= clock.Elapsed, $"last epoch at {history.Epochs[^1].Elapsed}, Train took {clock.Elapsed}");
+        for (int i = 1; i < history.Epochs.Count; i++) Assert.True(history.Epochs[i].Elapsed >= history.Epochs[i - 1].Elapsed);
+    }
 }

@@ -113,6 +113,7 @@ public sealed class NetworkTrainer
         var run = _resumed ?? new TrainingRun(s.Schedule.Start(s.Optimizer.LearningRate));
         _resumed = null;
         var clock = Stopwatch.StartNew();
+        var elapsedBefore = run.ElapsedBefore; // earlier sessions of a resumed run; fixed for this session
         if (EarlyStoppingDue(run)) return Finish(run, earlyStopped: true); // a resumed run that had already stopped
 
         for (int epoch = run.EpochsCompleted; epoch < s.Epochs; epoch++)
@@ -128,7 +129,7 @@ public sealed class NetworkTrainer
                 ValidationLoss = validationLoss,
                 ValidationMetric = validationMetric,
                 LearningRate = epochResult.LearningRate,
-                Elapsed = run.ElapsedBefore + clock.Elapsed,
+                Elapsed = elapsedBefore + clock.Elapsed,
                 GradientNorms = epochResult.GradientNorms,
             };
             run.History.Add(report);
