@@ -15,6 +15,7 @@ int reps = int.Parse(Opt("--reps") ?? "15");
 int epochs = int.Parse(Opt("--epochs") ?? "3");
 string outFile = Opt("--out") ?? "bench-results.md";
 
+if (mode is "streaming") { StreamingBench.Run(args); return; } // "Big data": streamed training, no torch (see StreamingBench.cs)
 Console.WriteLine(ElfPatcher.PatchTorchSharp()); // must precede the first torch call
 using var md = new StreamWriter(outFile, append: false);
 string header = $"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} logical CPUs, AVX2 {Avx2.IsSupported}, FMA {Fma.IsSupported}, " +

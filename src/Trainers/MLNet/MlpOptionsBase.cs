@@ -70,6 +70,25 @@ public abstract class MlpOptionsBase
     /// </summary>
     public float ValidationFraction { get; set; }
 
+    /// <summary>
+    /// Memory budget for the training data, in MiB (default null = read all the data into memory). When the
+    /// data would take more — rows × (features + 2) × 4 bytes, the rows from <c>GetRowCount</c> or a counting
+    /// pass — training streams it from the IDataView instead: one or two passes fit the standardisation,
+    /// then each epoch reads the data through a window of about the budget, shuffled in blocks
+    /// (<see cref="ShuffleBlockRows"/>), taking ⌈data size / budget⌉ passes over the view. A
+    /// <see cref="ValidationFraction"/> then holds out a seeded hash of the row index (not stratified).
+    /// The network, optimizer state and ML.NET's own buffers come on top of the budget.
+    /// </summary>
+    public int? MemoryBudgetMegabytes { get; set; }
+
+    /// <summary>
+    /// Shuffle in blocks of this many rows (default null = a full shuffle in memory, blocks of 64 rows when
+    /// streaming): the rows are cut into blocks in storage order, each epoch visits the blocks in a seeded
+    /// random order and shuffles the rows within each block. Streamed and in-memory training give the same
+    /// model for the same block size.
+    /// </summary>
+    public int? ShuffleBlockRows { get; set; }
+
     /// <summary>Early stopping on the validation data (default: patience 10 on the validation loss; used only when there is validation data). Null = never stop early (the best epoch is still kept).</summary>
     public EarlyStopping? EarlyStopping { get; set; } = new();
 
@@ -126,6 +145,8 @@ public abstract class MlpOptionsBase
         if (!(ValidationFraction >= 0 && ValidationFraction < 1)) throw new ArgumentOutOfRangeException(nameof(ValidationFraction), ValidationFraction, "ValidationFraction must be in [0, 1).");
         if (Schedule is null) throw new ArgumentOutOfRangeException(nameof(Schedule), null, "Schedule must be set (LearningRateSchedule.Constant() for none).");
         if (GradientClipNorm is { } c && !(c > 0 && double.IsFinite(c))) throw new ArgumentOutOfRangeException(nameof(GradientClipNorm), c, "GradientClipNorm must be a finite number > 0.");
+        if (MemoryBudgetMegabytes is { } mb && mb < 1) throw new ArgumentOutOfRangeException(nameof(MemoryBudgetMegabytes), mb, "MemoryBudgetMegabytes must be null or ≥ 1.");
+        if (ShuffleBlockRows is { } sb && sb < 1) throw new ArgumentOutOfRangeException(nameof(ShuffleBlockRows), sb, "ShuffleBlockRows must be null or ≥ 1.");
         if (NumberOfThreads is { } t && t < 1) throw new ArgumentOutOfRangeException(nameof(NumberOfThreads), t, "NumberOfThreads must be ≥ 1.");
         if (CheckpointEvery < 1) throw new ArgumentOutOfRangeException(nameof(CheckpointEvery), CheckpointEvery, "CheckpointEvery must be ≥ 1.");
         if (ResumeFromCheckpoint && string.IsNullOrWhiteSpace(CheckpointPath))

@@ -7,7 +7,8 @@ namespace MLNetBackprop;
 /// <summary>
 /// What the three MLP estimators share at Fit: options → network spec, data → engine datasets
 /// (validation split, feature standardisation, label scaling, class weights), the training run,
-/// and the resulting <see cref="MlpModelParameters"/>.
+/// and the resulting <see cref="MlpModelParameters"/>. The data is read into memory, or — when it would
+/// exceed <see cref="MlpOptionsBase.MemoryBudgetMegabytes"/> — streamed from the view (<see cref="TrainStreamed"/>).
 /// </summary>
 internal static class MlpTrainingCore
 {
@@ -20,15 +21,16 @@ internal static class MlpTrainingCore
         long seed = options.Seed ?? host.Rand.Next();
         var columns = TrainingDataReader.CheckSchema(trainData.Schema, task, options.FeatureColumnName, options.LabelColumnName, options.ExampleWeightColumnName);
         if (task == TaskKind.Multiclass) outputSize = columns.ClassCount;
+        if (StreamingWindowRows(options, trainData, columns) is { } windowRows)
+            return TrainStreamed(env, host, options, task, trainData, validationData, warmStart, columns, windowRows, seed,
+                outputSize, loss, labelSmoothing, huberDelta, classWeights, weighting);
         var all = TrainingDataReader.Read(trainData, columns, task, options.SkipRowsWithNonFiniteFeatures, out long skippedTrain, options.CancellationToken);
         long skippedValidation = 0;
 
         Dataset train, validation;
         if (validationData is not null)
         {
-            var vColumns = TrainingDataReader.CheckSchema(validationData.Schema, task, options.FeatureColumnName, options.LabelColumnName, options.ExampleWeightColumnName);
-            if (vColumns.FeatureCount != columns.FeatureCount)
-                throw new ArgumentException($"Validation feature column '{options.FeatureColumnName}' has {vColumns.FeatureCount} slots; the training data has {columns.FeatureCount}.", nameof(validationData));
+            var vColumns = CheckValidationSchema(validationData, columns, task, options);
             train = all;
             validation = TrainingDataReader.Read(validationData, vColumns, task, options.SkipRowsWithNonFiniteFeatures, out skippedValidation, options.CancellationToken);
         }
@@ -41,8 +43,7 @@ internal static class MlpTrainingCore
         float[] means, scales;
         if (warmStart is not null)
         {
-            if (warmStart.InputSize != d)
-                throw new ArgumentException($"The warm-start model expects {warmStart.InputSize} features; feature column '{options.FeatureColumnName}' has {d}.", nameof(warmStart));
+            CheckWarmStartInput(warmStart, d, options);
             means = [.. warmStart.FeatureMeans];
             scales = [.. warmStart.FeatureScales];
         }
@@ -67,6 +68,22 @@ internal static class MlpTrainingCore
             if (validation.Rows > 0) validation = ApplyClassWeights(validation, w);
         }
 
+        if (skippedTrain > 0 || skippedValidation > 0)
+        {
+            using var data = host.Start("Data");
+            data.Warning(MessageSensitivity.None, $"SkipRowsWithNonFiniteFeatures: skipped {skippedTrain} training rows" +
+                (validationData is not null ? $" and {skippedValidation} validation rows" : "") +
+                $" whose feature column '{options.FeatureColumnName}' holds NaN or infinite values; {all.Rows} training rows kept.");
+        }
+        return Fit(env, host, options, task, d, outputSize, loss, labelSmoothing, huberDelta, warmStart, seed,
+            train, validation.Rows > 0 ? validation : null, means, scales, labelMean, labelScale, dataNote: "in memory");
+    }
+
+    /// <summary>Everything after the data is ready: spec, network (or warm start), settings, the run, the model.</summary>
+    private static MlpModelParameters Fit(IHostEnvironment env, IHost host, MlpOptionsBase options, TaskKind task, int d, int outputSize,
+        LossKind loss, float labelSmoothing, float huberDelta, MlpModelParameters? warmStart, long seed,
+        ITrainingRows train, ITrainingRows? validation, float[] means, float[] scales, float labelMean, float labelScale, string dataNote)
+    {
         var spec = new NetworkSpec
         {
             InputSize = d,
@@ -90,11 +107,7 @@ internal static class MlpTrainingCore
         else network = new Network(spec, seed);
 
         using var ch = host.Start("Training");
-        if (skippedTrain > 0 || skippedValidation > 0)
-            ch.Warning(MessageSensitivity.None, $"SkipRowsWithNonFiniteFeatures: skipped {skippedTrain} training rows" +
-                (validationData is not null ? $" and {skippedValidation} validation rows" : "") +
-                $" whose feature column '{options.FeatureColumnName}' holds NaN or infinite values; {all.Rows} training rows kept.");
-        ch.Info(MessageSensitivity.None, $"MLP {task}: {train.Rows} training rows, {validation.Rows} validation rows, {d} features → [{string.Join(", ", spec.HiddenLayers)}] → {outputSize}; {network.ParameterCount} parameters; optimizer {options.Optimizer}; seed {seed}.");
+        ch.Info(MessageSensitivity.None, $"MLP {task}: {train.Rows} training rows, {validation?.Rows ?? 0} validation rows ({dataNote}), {d} features → [{string.Join(", ", spec.HiddenLayers)}] → {outputSize}; {network.ParameterCount} parameters; optimizer {options.Optimizer}; seed {seed}.");
         var progress = new LogProgress(ch, options.Progress);
         var settings = new TrainingSettings
         {
@@ -111,6 +124,7 @@ internal static class MlpTrainingCore
             CheckAlive = () => CheckNotCanceled(env),
             CheckpointPath = options.CheckpointPath,
             CheckpointEvery = options.CheckpointEvery,
+            ShuffleBlockRows = options.ShuffleBlockRows,
         };
         TrainingHistory history;
         using (Kernels.UseThreads(options.NumberOfThreads))
@@ -118,10 +132,103 @@ internal static class MlpTrainingCore
             var trainer = options.ResumeFromCheckpoint && File.Exists(options.CheckpointPath)
                 ? NetworkTrainer.Resume(network, settings, options.CheckpointPath!)
                 : new NetworkTrainer(network, settings);
-            history = trainer.Train(train, validation.Rows > 0 ? validation : null);
+            history = trainer.Train(train, validation);
         }
         ch.Info(MessageSensitivity.None, history.StopReason);
         return new MlpModelParameters(network, means, scales, labelMean, labelScale, history);
+    }
+
+    /// <summary>Rows per shuffle block when streaming and <see cref="MlpOptionsBase.ShuffleBlockRows"/> is null. Small, because the block size does not change a streamed epoch's cost (see <see cref="StreamedRows"/>), only how well it mixes.</summary>
+    internal const int DefaultStreamBlockRows = 64;
+
+    /// <summary>
+    /// Null to read the data into memory; else the rows the streaming window may hold. Streams when
+    /// <see cref="MlpOptionsBase.MemoryBudgetMegabytes"/> is set and rows × (features + 2) × 4 bytes (features,
+    /// target, weight as float) exceeds it; the rows come from <c>GetRowCount</c> or a counting pass.
+    /// </summary>
+    internal static int? StreamingWindowRows(MlpOptionsBase options, IDataView data, TrainingDataReader.Columns columns)
+    {
+        if (options.MemoryBudgetMegabytes is not { } mb) return null;
+        long budget = mb * 1024L * 1024L, bytesPerRow = (columns.FeatureCount + 2) * 4L;
+        long rows = data.GetRowCount() ?? CountRows(data, options.CancellationToken);
+        if (rows * bytesPerRow <= budget) return null;
+        return (int)Math.Clamp(budget / bytesPerRow, 1, Array.MaxLength / Math.Max(1, columns.FeatureCount));
+    }
+
+    private static long CountRows(IDataView data, CancellationToken cancellation)
+    {
+        long n = 0;
+        using var cursor = data.GetRowCursor([]);
+        while (cursor.MoveNext()) if ((++n & 0xFFFF) == 0) cancellation.ThrowIfCancellationRequested();
+        return n;
+    }
+
+    /// <summary>
+    /// Training without loading the data: a first pass (two with standardisation) counts the rows and classes
+    /// and fits the feature and label statistics exactly as the in-memory path does; then every epoch streams
+    /// mini-batches through a window of <paramref name="windowRows"/> rows (<see cref="StreamedRows"/>).
+    /// A <see cref="MlpOptionsBase.ValidationFraction"/> holds out a seeded hash of the row index
+    /// (<see cref="DataViewRows"/>); validation data is streamed too, in storage order.
+    /// </summary>
+    private static MlpModelParameters TrainStreamed(IHostEnvironment env, IHost host, MlpOptionsBase options, TaskKind task,
+        IDataView trainData, IDataView? validationData, MlpModelParameters? warmStart, TrainingDataReader.Columns columns, int windowRows, long seed,
+        int outputSize, LossKind loss, float labelSmoothing, float huberDelta, float[]? classWeights, ClassWeighting weighting)
+    {
+        int d = columns.FeatureCount;
+        var ct = options.CancellationToken;
+        if (warmStart is not null) CheckWarmStartInput(warmStart, d, options);
+        DataViewRows train;
+        DataViewRows? validation = null;
+        if (validationData is not null)
+        {
+            train = new DataViewRows(trainData, columns, task, null, ct);
+            validation = new DataViewRows(validationData, CheckValidationSchema(validationData, columns, task, options), task, null, ct);
+        }
+        else if (options.ValidationFraction > 0)
+        {
+            train = new DataViewRows(trainData, columns, task, (seed, options.ValidationFraction, false), ct);
+            validation = new DataViewRows(trainData, columns, task, (seed, options.ValidationFraction, true), ct);
+        }
+        else train = new DataViewRows(trainData, columns, task, null, ct);
+
+        var stats = train.Scan(fitFeatures: warmStart is null && options.NormalizeFeatures,
+            fitLabel: warmStart is null && task == TaskKind.Regression, classes: task == TaskKind.Regression ? 0 : Math.Max(outputSize, 2));
+        if (validation is not null && validation.Count() == 0) validation = null;
+        if (stats.ClassCounts is { } counts) CheckClasses(counts, options.LabelColumnName);
+
+        var (means, scales) = warmStart is not null ? ([.. warmStart.FeatureMeans], [.. warmStart.FeatureScales])
+            : stats.Features ?? (new float[d], Enumerable.Repeat(1f, d).ToArray());
+        var (labelMean, labelScale) = task != TaskKind.Regression ? (0f, 1f)
+            : warmStart is not null ? (warmStart.LabelMean, warmStart.LabelScale) : stats.Label!.Value;
+        float[]? perClass = task != TaskKind.Regression && weighting != ClassWeighting.None
+            ? (weighting == ClassWeighting.Balanced ? BalancedWeights(stats.ClassCounts!, stats.Rows) : classWeights!)
+            : null;
+        foreach (var part in validation is null ? [train] : new[] { train, validation })
+        {
+            part.Standardize = (means, scales);
+            if (task == TaskKind.Regression) part.LabelScaling = (labelMean, labelScale);
+            part.ClassWeights = perClass;
+        }
+
+        var rows = new StreamedRows(train, windowRows, options.ShuffleBlockRows ?? Math.Min(DefaultStreamBlockRows, windowRows));
+        string note = $"streamed: a window of {rows.WindowRows} rows for a {options.MemoryBudgetMegabytes} MB budget, blocks of {options.ShuffleBlockRows ?? rows.BlockRows} rows, " +
+                      $"{rows.PassesPerEpoch(options.ShuffleBlockRows)} passes over the data per epoch";
+        return Fit(env, host, options, task, d, outputSize, loss, labelSmoothing, huberDelta, warmStart, seed,
+            rows, validation is null ? null : new StreamedRows(validation, windowRows, rows.BlockRows), means, scales, labelMean, labelScale, note);
+    }
+
+    private static TrainingDataReader.Columns CheckValidationSchema(IDataView validationData, TrainingDataReader.Columns columns, TaskKind task, MlpOptionsBase options)
+    {
+        var vColumns = TrainingDataReader.CheckSchema(validationData.Schema, task, options.FeatureColumnName, options.LabelColumnName, options.ExampleWeightColumnName);
+        if (vColumns.FeatureCount != columns.FeatureCount)
+            throw new ArgumentException($"Validation feature column '{options.FeatureColumnName}' has {vColumns.FeatureCount} slots; the training data has {columns.FeatureCount}.", nameof(validationData));
+        return vColumns;
+    }
+
+    private static void CheckWarmStartInput(MlpModelParameters warmStart, int d, MlpOptionsBase options)
+    {
+        if (warmStart.InputSize != d)
+            throw new ArgumentException($"The warm-start model expects {warmStart.InputSize} features; feature column '{options.FeatureColumnName}' has {d}.", nameof(warmStart));
     }
 
     /// <summary>Honours <c>MLContext.CancelExecution()</c>, as ML.NET's own trainers do, at every batch boundary.</summary>
@@ -177,20 +284,29 @@ internal static class MlpTrainingCore
         return (all.Subset(tr.ToArray()), all.Subset(val.ToArray()));
     }
 
-    private static void CheckClasses(Dataset train, int classes, string labelColumn)
+    private static void CheckClasses(Dataset train, int classes, string labelColumn) => CheckClasses(ClassCounts(train, classes), labelColumn);
+
+    private static void CheckClasses(long[] counts, string labelColumn)
     {
-        var counts = new int[Math.Max(classes, 2)];
-        for (int i = 0; i < train.Rows; i++) counts[(int)train.Targets[i]]++;
         if (counts.Count(c => c > 0) < 2)
             throw new InvalidOperationException($"Label column '{labelColumn}' has a single class in the training data ({Array.FindIndex(counts, c => c > 0)}); a classifier needs at least two.");
     }
 
-    private static float[] BalancedWeights(Dataset train, int classes)
+    /// <summary>Rows per class; a binary task (one output) has two classes.</summary>
+    private static long[] ClassCounts(Dataset train, int classes)
     {
-        var counts = new double[classes];
+        var counts = new long[Math.Max(classes, 2)];
         for (int i = 0; i < train.Rows; i++) counts[(int)train.Targets[i]]++;
+        return counts;
+    }
+
+    private static float[] BalancedWeights(Dataset train, int classes) => BalancedWeights(ClassCounts(train, classes), train.Rows);
+
+    private static float[] BalancedWeights(long[] counts, long rows)
+    {
+        int classes = counts.Length;
         var w = new float[classes];
-        for (int c = 0; c < classes; c++) w[c] = counts[c] == 0 ? 0f : (float)(train.Rows / (classes * counts[c]));
+        for (int c = 0; c < classes; c++) w[c] = counts[c] == 0 ? 0f : (float)(rows / (classes * (double)counts[c]));
         return w;
     }
 

@@ -3,8 +3,9 @@ namespace MLNetBackprop.Engine;
 /// <summary>
 /// In-memory training data for the engine: a feature matrix (rows × features), targets laid out
 /// as the loss expects (one class index per row, or rows × outputs values) and optional example weights.
+/// It is the in-memory <see cref="ITrainingRows"/>: any <see cref="RowOrder"/>, including the full shuffle.
 /// </summary>
-public sealed class Dataset
+public sealed class Dataset : ITrainingRows
 {
     /// <summary>Wraps the given buffers (no copy).</summary>
     /// <param name="features">rows × features.</param>
@@ -40,6 +41,42 @@ public sealed class Dataset
 
     /// <summary>Number of rows.</summary>
     public int Rows => Features.Rows;
+
+    long ITrainingRows.Rows => Rows;
+
+    /// <inheritdoc/>
+    public int FeatureCount => Features.Columns;
+
+    /// <inheritdoc/>
+    public bool HasWeights => Weights is not null;
+
+    /// <inheritdoc/>
+    public IEnumerable<MiniBatch> Batches(RowOrder order, int batchSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        var rows = new int[Rows];
+        BlockShuffle.Fill(order, rows);
+        return Gather(rows, Math.Max(1, Math.Min(batchSize, Rows)));
+    }
+
+    private IEnumerable<MiniBatch> Gather(int[] order, int batchSize)
+    {
+        int tw = TargetWidth;
+        var batch = new MiniBatch(batchSize, FeatureCount, tw, HasWeights);
+        for (int start = 0; start < order.Length; start += batchSize)
+        {
+            int count = Math.Min(batchSize, order.Length - start);
+            batch.SetRows(count);
+            for (int i = 0; i < count; i++)
+            {
+                int r = order[start + i];
+                Features.Row(r).CopyTo(batch.Features.Row(i));
+                Targets.AsSpan(r * tw, tw).CopyTo(batch.Targets.AsSpan(i * tw, tw));
+                if (Weights is not null) batch.Weights![i] = Weights[r];
+            }
+            yield return batch;
+        }
+    }
 
     /// <summary>Copies the rows listed in <paramref name="rows"/> into a new dataset.</summary>
     /// <param name="rows">Row indices.</param>

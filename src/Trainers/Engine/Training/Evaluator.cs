@@ -45,6 +45,50 @@ public static class Evaluator
         return (loss, metric);
     }
 
+    /// <summary>As <see cref="Evaluate(Network, Dataset, ValidationMonitor, int)"/>, on any rows, read once in storage order (streamed rows keep only the predictions and targets a metric needs).</summary>
+    /// <param name="network">The network.</param>
+    /// <param name="data">The data.</param>
+    /// <param name="monitor">Which metric.</param>
+    /// <param name="batchSize">Rows per forward pass.</param>
+    public static (double Loss, double Metric) Evaluate(Network network, ITrainingRows data, ValidationMonitor monitor, int batchSize = 256)
+    {
+        if (data is Dataset dataset) return Evaluate(network, dataset, monitor, batchSize);
+        int outputs = network.OutputSize, tw = data.TargetWidth;
+        int n = checked((int)data.Rows);
+        batchSize = Math.Max(1, Math.Min(batchSize, n));
+        var grad = new Matrix(batchSize, outputs);
+        var predictions = monitor == ValidationMonitor.Loss ? null : new float[checked(n * outputs)];
+        var targets = monitor == ValidationMonitor.Loss ? null : new float[checked(n * tw)];
+        double lossSum = 0, weightSum = 0;
+        int start = 0;
+        foreach (var batch in data.Batches(RowOrder.Storage, batchSize))
+        {
+            int rows = batch.Rows;
+            grad.SetRows(rows);
+            var output = network.Forward(batch.Features, training: false);
+            double batchWeight = batch.Weights is null ? rows : Sum(batch.WeightSpan);
+            lossSum += network.Loss.Compute(output, batch.TargetSpan, batch.WeightSpan, grad) * batchWeight;
+            weightSum += batchWeight;
+            if (predictions is not null)
+            {
+                batch.TargetSpan.CopyTo(targets.AsSpan(start * tw));
+                network.Loss.Predict(output);
+                output.Span.CopyTo(predictions.AsSpan(start * outputs));
+            }
+            start += rows;
+        }
+        double loss = lossSum / Math.Max(weightSum, double.Epsilon);
+        double metric = monitor switch
+        {
+            ValidationMonitor.Loss => loss,
+            ValidationMonitor.Accuracy => Metrics.Accuracy(predictions!, targets!, outputs, tw),
+            ValidationMonitor.Auc => Metrics.Auc(predictions!, targets!),
+            ValidationMonitor.RSquared => Metrics.RSquared(predictions!, targets!),
+            _ => throw new ArgumentOutOfRangeException(nameof(monitor)),
+        };
+        return (loss, metric);
+    }
+
     private static double Sum(ReadOnlySpan<float> values)
     {
         double s = 0;

@@ -3,7 +3,8 @@ using System.Diagnostics;
 namespace MLNetBackprop.Engine;
 
 /// <summary>
-/// The training loop, as the algorithm reads: for each epoch, shuffle; for each mini-batch,
+/// The training loop, as the algorithm reads: for each epoch, the rows in a shuffled order (see
+/// <see cref="RowOrder"/>; from memory or streamed, see <see cref="ITrainingRows"/>); for each mini-batch,
 /// forward → loss → backward → step; then evaluate on the validation data, keep the best weights,
 /// and stop early when asked. Every random choice comes from a <see cref="CounterRandom"/> keyed on
 /// (seed, purpose, epoch, batch), so a run is bit-for-bit reproducible for a given seed and thread count,
@@ -14,9 +15,6 @@ public sealed class NetworkTrainer
 {
     private readonly Network _network;
     private readonly TrainingSettings _settings;
-    private Matrix? _batchFeatures;
-    private float[] _batchTargets = [];
-    private float[] _batchWeights = [];
     private TrainingRun? _resumed;
 
     /// <summary>Prepares to train <paramref name="network"/> with <paramref name="settings"/>.</summary>
@@ -41,7 +39,7 @@ public sealed class NetworkTrainer
     /// <summary>
     /// Prepares to continue the run saved in <paramref name="checkpointPath"/>: loads the checkpoint's
     /// weights, running statistics, optimizer state, schedule state, best-epoch snapshot and history into
-    /// <paramref name="network"/> and the new trainer. The next <see cref="Train"/> call then runs the
+    /// <paramref name="network"/> and the new trainer. The next <see cref="Train(ITrainingRows, ITrainingRows?)"/> call then runs the
     /// remaining epochs up to <see cref="TrainingSettings.Epochs"/> (counted from the run's start) and
     /// returns the whole run's history. With the same settings, data and seed the result is bit-identical
     /// to a run that was never interrupted. Settings may differ (more epochs, another checkpoint path), but
@@ -88,7 +86,19 @@ public sealed class NetworkTrainer
     /// <returns>The history; <see cref="TrainingHistory.BestEpoch"/> names the epoch whose weights the network now holds.</returns>
     /// <exception cref="TrainingDivergedException">The loss became NaN or infinite and no earlier best weights exist.</exception>
     /// <exception cref="OperationCanceledException">The cancellation token was cancelled (or <see cref="TrainingSettings.CheckAlive"/> threw it); the last checkpoint, if any, stays valid.</exception>
-    public TrainingHistory Train(Dataset train, Dataset? validation = null)
+    public TrainingHistory Train(Dataset train, Dataset? validation = null) => Train((ITrainingRows)train, validation);
+
+    /// <summary>
+    /// As <see cref="Train(Dataset, Dataset?)"/>, on any rows: in memory (<see cref="Dataset"/>) or streamed
+    /// with bounded memory (<see cref="StreamedRows"/>). Each epoch reads the rows in the <see cref="RowOrder"/>
+    /// given by the seed, the epoch, <see cref="TrainingSettings.Shuffle"/> and <see cref="TrainingSettings.ShuffleBlockRows"/>.
+    /// </summary>
+    /// <param name="train">Training rows.</param>
+    /// <param name="validation">Optional validation rows, read in storage order after every epoch.</param>
+    /// <returns>The history; <see cref="TrainingHistory.BestEpoch"/> names the epoch whose weights the network now holds.</returns>
+    /// <exception cref="TrainingDivergedException">The loss became NaN or infinite and no earlier best weights exist.</exception>
+    /// <exception cref="OperationCanceledException">Training was cancelled; the last checkpoint, if any, stays valid.</exception>
+    public TrainingHistory Train(ITrainingRows train, ITrainingRows? validation = null)
     {
         ArgumentNullException.ThrowIfNull(train);
         if (train.Rows == 0) throw new ArgumentException("The training data has no rows.", nameof(train));
@@ -103,13 +113,12 @@ public sealed class NetworkTrainer
         var run = _resumed ?? new TrainingRun(s.Schedule.Start(s.Optimizer.LearningRate));
         _resumed = null;
         var clock = Stopwatch.StartNew();
-        var order = new int[train.Rows];
+        var elapsedBefore = run.ElapsedBefore; // earlier sessions of a resumed run; fixed for this session
         if (EarlyStoppingDue(run)) return Finish(run, earlyStopped: true); // a resumed run that had already stopped
 
         for (int epoch = run.EpochsCompleted; epoch < s.Epochs; epoch++)
         {
-            ShuffleRows(order, epoch);
-            var epochResult = TrainOneEpoch(train, order, epoch, run.Schedule);
+            var epochResult = TrainOneEpoch(train, epoch, run.Schedule);
             if (!double.IsFinite(epochResult.TrainLoss)) return Diverged(run, epoch + 1, epochResult.TrainLoss);
 
             var (validationLoss, validationMetric) = validation is null ? (null, null) : Evaluate(validation);
@@ -120,7 +129,7 @@ public sealed class NetworkTrainer
                 ValidationLoss = validationLoss,
                 ValidationMetric = validationMetric,
                 LearningRate = epochResult.LearningRate,
-                Elapsed = run.ElapsedBefore + clock.Elapsed,
+                Elapsed = elapsedBefore + clock.Elapsed,
                 GradientNorms = epochResult.GradientNorms,
             };
             run.History.Add(report);
@@ -139,24 +148,26 @@ public sealed class NetworkTrainer
     /// <summary>The mean loss, the last learning rate and the mean gradient norms of an epoch; a non-finite loss means it diverged.</summary>
     private readonly record struct EpochResult(double TrainLoss, double LearningRate, double[] GradientNorms);
 
-    /// <summary>One pass over the shuffled rows: for each mini-batch, forward → loss → backward → (clip) → step.</summary>
-    private EpochResult TrainOneEpoch(Dataset train, int[] order, int epoch, LearningRateSchedule.Run schedule)
+    /// <summary>One pass over the epoch's shuffled rows: for each mini-batch, forward → loss → backward → (clip) → step.</summary>
+    private EpochResult TrainOneEpoch(ITrainingRows train, int epoch, LearningRateSchedule.Run schedule)
     {
         var s = _settings;
-        int n = order.Length, batchSize = Math.Min(s.BatchSize, n), batches = (n + batchSize - 1) / batchSize;
+        long n = train.Rows;
+        int batchSize = (int)Math.Min(s.BatchSize, n), batches = checked((int)((n + batchSize - 1) / batchSize));
+        var order = new RowOrder(s.Seed, epoch, s.Shuffle, s.ShuffleBlockRows);
         var norms = new double[_network.DenseLayers.Count];
         double lossSum = 0, lr = 0;
-        int seen = 0;
-        for (int b = 0; b < batches; b++)
+        long seen = 0;
+        int b = -1;
+        foreach (var batch in train.Batches(order, batchSize))
         {
+            b++;
             ThrowIfStopRequested();
-            int start = b * batchSize, rows = Math.Min(batchSize, n - start);
+            int rows = batch.Rows;
             // A training-mode BatchNorm cannot normalise a single row (PyTorch refuses it too).
             if (rows == 1 && _network.Spec.BatchNorm && n > 1) continue;
-            var batch = Gather(train, order.AsSpan(start, rows));
             _network.SetDropoutKey(s.Seed, epoch, b);
-            double loss = _network.ComputeGradients(batch, _batchTargets.AsSpan(0, rows * train.TargetWidth),
-                train.Weights is null ? default : _batchWeights.AsSpan(0, rows), s.L2);
+            double loss = _network.ComputeGradients(batch.Features, batch.TargetSpan, batch.WeightSpan, s.L2);
             if (!double.IsFinite(loss)) return new EpochResult(loss, lr, norms);
             for (int l = 0; l < norms.Length; l++) norms[l] += _network.GradientNorms[l];
             if (s.GradientClipNorm is { } maxNorm) Kernels.ClipGlobalNorm(_network.Parameters, maxNorm);
@@ -175,15 +186,9 @@ public sealed class NetworkTrainer
         _settings.CheckAlive?.Invoke();
     }
 
-    private void ShuffleRows(int[] order, int epoch)
-    {
-        for (int i = 0; i < order.Length; i++) order[i] = i;
-        if (_settings.Shuffle) new CounterRandom(_settings.Seed, (long)RandomPurpose.Shuffle, epoch).Shuffle(order);
-    }
-
     private ValidationMonitor Monitor => _settings.EarlyStopping?.Monitor ?? ValidationMonitor.Loss;
 
-    private (double? Loss, double? Metric) Evaluate(Dataset validation)
+    private (double? Loss, double? Metric) Evaluate(ITrainingRows validation)
     {
         var (loss, metric) = Evaluator.Evaluate(_network, validation, Monitor, _settings.BatchSize);
         return (loss, metric);
@@ -250,29 +255,13 @@ public sealed class NetworkTrainer
         return history;
     }
 
-    private void CheckShape(Dataset data, string name)
+    private void CheckShape(ITrainingRows data, string name)
     {
-        if (data.Features.Columns != _network.InputSize)
-            throw new ArgumentException($"The {name} data has {data.Features.Columns} features; the network expects {_network.InputSize}.", name);
+        if (data.FeatureCount != _network.InputSize)
+            throw new ArgumentException($"The {name} data has {data.FeatureCount} features; the network expects {_network.InputSize}.", name);
         int width = _network.Loss.TargetsAreClassIndices ? 1 : _network.OutputSize;
         if (data.TargetWidth != width)
             throw new ArgumentException($"The {name} data has {data.TargetWidth} targets per row; the loss expects {width}.", name);
-    }
-
-    private Matrix Gather(Dataset data, ReadOnlySpan<int> rows)
-    {
-        var x = Matrix.Ensure(ref _batchFeatures, rows.Length, data.Features.Columns);
-        int tw = data.TargetWidth;
-        if (_batchTargets.Length < rows.Length * tw) _batchTargets = new float[rows.Length * tw];
-        if (data.Weights is not null && _batchWeights.Length < rows.Length) _batchWeights = new float[rows.Length];
-        for (int i = 0; i < rows.Length; i++)
-        {
-            int r = rows[i];
-            data.Features.Row(r).CopyTo(x.Row(i));
-            data.Targets.AsSpan(r * tw, tw).CopyTo(_batchTargets.AsSpan(i * tw, tw));
-            if (data.Weights is not null) _batchWeights[i] = data.Weights[r];
-        }
-        return x;
     }
 
     private float[][] CaptureState(float[][]? reuse)

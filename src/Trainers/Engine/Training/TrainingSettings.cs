@@ -21,6 +21,14 @@ public sealed record TrainingSettings
     /// <summary>Shuffle the rows at every epoch (default true).</summary>
     public bool Shuffle { get; init; } = true;
 
+    /// <summary>
+    /// Shuffle in blocks of this many rows instead of over all rows (default null = a full shuffle for
+    /// in-memory data; streamed data, <see cref="StreamedRows"/>, then uses its own block size). See
+    /// <see cref="RowOrder"/>: the blocks are visited in a seeded random order and the rows of each block
+    /// shuffled. In-memory and streamed data train bit-identically under the same block size.
+    /// </summary>
+    public int? ShuffleBlockRows { get; init; }
+
     /// <summary>Learning-rate schedule (default constant).</summary>
     public LearningRateSchedule Schedule { get; init; } = LearningRateSchedule.Constant();
 
@@ -64,6 +72,7 @@ public sealed record TrainingSettings
         if (!(L2 >= 0 && float.IsFinite(L2))) throw new ArgumentOutOfRangeException(nameof(L2), L2, "L2 must be a finite number ≥ 0.");
         if (GradientClipNorm is { } c && !(c > 0 && double.IsFinite(c)))
             throw new ArgumentOutOfRangeException(nameof(GradientClipNorm), c, "GradientClipNorm must be a finite number > 0.");
+        if (ShuffleBlockRows is { } sb && sb < 1) throw new ArgumentOutOfRangeException(nameof(ShuffleBlockRows), sb, "ShuffleBlockRows must be null or ≥ 1.");
         if (CheckpointEvery < 1) throw new ArgumentOutOfRangeException(nameof(CheckpointEvery), CheckpointEvery, "CheckpointEvery must be ≥ 1.");
         if (CheckpointPath is not null && string.IsNullOrWhiteSpace(CheckpointPath))
             throw new ArgumentException("CheckpointPath must be null or a file path.", nameof(CheckpointPath));

@@ -1,0 +1,205 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using MLNetBackprop.Engine;
+
+namespace MLNetBackprop;
+
+/// <summary>
+/// An <see cref="IDataView"/> as engine rows read front to back (<see cref="ISequentialRows"/>), for training
+/// that streams instead of loading the data (<see cref="MlpOptionsBase.MemoryBudgetMegabytes"/>). Each pass
+/// is a new cursor; a row is checked as <see cref="TrainingDataReader"/> checks it and transformed on the way
+/// out: features standardised, regression labels scaled, class weights applied.
+/// <para>
+/// Validation split without loading: storage row <c>i</c> is a validation row when
+/// <c>CounterRandom(seed, Split, i).NextDouble() &lt; fraction</c> — a seeded hash of the row index, so every
+/// pass agrees without remembering anything; the split is not stratified and its size is only about
+/// fraction × rows (the in-memory split is stratified and exact).
+/// </para>
+/// </summary>
+internal sealed class DataViewRows : ISequentialRows
+{
+    private readonly IDataView _data;
+    private readonly TrainingDataReader.Columns _columns;
+    private readonly TaskKind _task;
+    private readonly (long Seed, float Fraction, bool Validation)? _split;
+    private readonly CancellationToken _cancellation;
+
+    /// <param name="data">The view.</param>
+    /// <param name="columns">Its checked columns.</param>
+    /// <param name="task">How labels are read.</param>
+    /// <param name="split">Null for every row, else the seed and fraction of the hash split and which part to keep.</param>
+    /// <param name="cancellation">Checked every 1,024 rows.</param>
+    public DataViewRows(IDataView data, TrainingDataReader.Columns columns, TaskKind task, (long Seed, float Fraction, bool Validation)? split, CancellationToken cancellation)
+    {
+        _data = data;
+        _columns = columns;
+        _task = task;
+        _split = split;
+        _cancellation = cancellation;
+    }
+
+    /// <summary>Rows in this part; set by <see cref="Count"/> or <see cref="Scan"/>.</summary>
+    public long Rows { get; private set; }
+
+    public int FeatureCount => _columns.FeatureCount;
+
+    public int TargetWidth => 1;
+
+    public bool HasWeights => _columns.Weight is not null || ClassWeights is not null;
+
+    /// <summary>Feature standardisation applied on read (null = none).</summary>
+    public (float[] Means, float[] Scales)? Standardize { get; set; }
+
+    /// <summary>Regression label scaling applied on read (null = none).</summary>
+    public (float Mean, float Scale)? LabelScaling { get; set; }
+
+    /// <summary>Per-class weights multiplied into the example weights on read (null = none).</summary>
+    public float[]? ClassWeights { get; set; }
+
+    public IRowReader Open() => new Reader(this);
+
+    /// <summary>Whether storage row <paramref name="row"/> falls in the validation part of a hash split.</summary>
+    public static bool IsValidationRow(long seed, float fraction, long row) => new CounterRandom(seed, (long)RandomPurpose.Split, row).NextDouble() < fraction;
+
+    /// <summary>Counts the rows of this part (a pass that reads no values).</summary>
+    public long Count()
+    {
+        long n = 0;
+        using (var reader = new Reader(this, readValues: false)) while (reader.MoveNext()) n++;
+        return Rows = n;
+    }
+
+    /// <summary>What the first streaming passes learn about the training rows.</summary>
+    public sealed record Statistics(long Rows, long[]? ClassCounts, (float[] Means, float[] Scales)? Features, (float Mean, float Scale)? Label);
+
+    /// <summary>
+    /// Counts the rows and the classes, and fits the feature standardisation and label scaling when asked,
+    /// in one pass (two when fitting: mean, then deviations — <see cref="Standardization.Moments"/>, the in-memory arithmetic).
+    /// Checks every value on the way.
+    /// </summary>
+    public Statistics Scan(bool fitFeatures, bool fitLabel, int classes)
+    {
+        int d = FeatureCount;
+        var features = fitFeatures ? new Standardization.Moments(d) : null;
+        var label = fitLabel ? new Standardization.Moments(1) : null;
+        var counts = classes > 0 ? new long[classes] : null;
+        var x = new float[d];
+        var y = new float[1];
+        long n = 0;
+        using (var reader = Open())
+        {
+            while (reader.MoveNext())
+            {
+                reader.Read(x, y, out _);
+                features?.AddToMean(x);
+                label?.AddToMean(y);
+                if (counts is not null) counts[(int)y[0]]++;
+                n++;
+            }
+        }
+        if (n == 0) throw new InvalidOperationException("The training data has no rows.");
+        Rows = n;
+        if (features is not null || label is not null)
+        {
+            features?.EndMeanPass();
+            label?.EndMeanPass();
+            using var reader = Open();
+            while (reader.MoveNext())
+            {
+                reader.Read(x, y, out _);
+                features?.AddToVariance(x);
+                label?.AddToVariance(y);
+            }
+        }
+        return new Statistics(n, counts, features?.FeatureScaling(), label?.LabelScaling());
+    }
+
+    private sealed class Reader : IRowReader
+    {
+        private readonly DataViewRows _rows;
+        private readonly DataViewRowCursor _cursor;
+        private readonly ValueGetter<VBuffer<float>>? _getFeatures;
+        private readonly ValueGetter<uint>? _getKey;
+        private readonly ValueGetter<bool>? _getBool;
+        private readonly ValueGetter<float>? _getFloat;
+        private readonly ValueGetter<float>? _getWeight;
+        private VBuffer<float> _row;
+
+        public Reader(DataViewRows rows, bool readValues = true)
+        {
+            _rows = rows;
+            var c = rows._columns;
+            var active = new List<DataViewSchema.Column>();
+            if (readValues)
+            {
+                active.Add(c.Features);
+                if (c.Label is { } l) active.Add(l);
+                if (c.Weight is { } w) active.Add(w);
+            }
+            _cursor = rows._data.GetRowCursor(active);
+            if (!readValues) return;
+            _getFeatures = _cursor.GetGetter<VBuffer<float>>(c.Features);
+            _getKey = rows._task == TaskKind.Multiclass && c.Label is { } kl ? _cursor.GetGetter<uint>(kl) : null;
+            _getBool = rows._task == TaskKind.Binary && c.Label is { } bl ? _cursor.GetGetter<bool>(bl) : null;
+            _getFloat = rows._task == TaskKind.Regression && c.Label is { } rl ? _cursor.GetGetter<float>(rl) : null;
+            _getWeight = c.Weight is { } wc ? _cursor.GetGetter<float>(wc) : null;
+        }
+
+        public bool MoveNext()
+        {
+            while (_cursor.MoveNext())
+            {
+                long row = _cursor.Position;
+                if ((row & 1023) == 0) _rows._cancellation.ThrowIfCancellationRequested();
+                if (_rows._split is not { } s || IsValidationRow(s.Seed, s.Fraction, row) == s.Validation) return true;
+            }
+            return false;
+        }
+
+        public void Read(Span<float> features, Span<float> targets, out float weight)
+        {
+            var c = _rows._columns;
+            long row = _cursor.Position;
+            _getFeatures!(ref _row);
+            TrainingDataReader.CopyRow(_row, features, c.Features.Name, row);
+            if (_rows.Standardize is { } st)
+                for (int j = 0; j < features.Length; j++) features[j] = (features[j] - st.Means[j]) * st.Scales[j];
+
+            // As TrainingDataReader.Read: class index (multiclass), 0/1 (binary), value (regression).
+            float target = 0;
+            if (_getKey is not null)
+            {
+                uint key = 0;
+                _getKey(ref key);
+                if (key == 0 || key > c.ClassCount)
+                    throw new InvalidOperationException($"Label column '{c.Label!.Value.Name}', row {row}: the key is {(key == 0 ? "missing (0)" : key.ToString())}; expected a class key in 1..{c.ClassCount}.");
+                target = key - 1;
+            }
+            else if (_getBool is not null)
+            {
+                bool b = false;
+                _getBool(ref b);
+                target = b ? 1f : 0f;
+            }
+            else if (_getFloat is not null)
+            {
+                _getFloat(ref target);
+                if (!float.IsFinite(target))
+                    throw new InvalidOperationException($"Label column '{c.Label!.Value.Name}', row {row}: the label is {target}; expected a finite number.");
+                if (_rows.LabelScaling is { } ls) target = (target - ls.Mean) / ls.Scale;
+            }
+            targets[0] = target;
+
+            weight = 1f;
+            if (_getWeight is not null)
+            {
+                _getWeight(ref weight);
+                if (!(weight >= 0 && float.IsFinite(weight)))
+                    throw new InvalidOperationException($"Example weight column '{c.Weight!.Value.Name}', row {row}: the weight is {weight}; expected a finite number ≥ 0.");
+            }
+            if (_rows.ClassWeights is { } cw) weight = cw[(int)target] * weight;
+        }
+
+        public void Dispose() => _cursor.Dispose();
+    }
+}
