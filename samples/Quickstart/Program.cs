@@ -18,11 +18,7 @@ var options = new MlpMulticlassTrainer.Options
     L2 = 1e-3f,
     Schedule = LearningRateSchedule.Cosine(epochs: 100),
     ValidationFraction = 0.1f,                           // stratified, for the best-epoch choice
-    Progress = new Progress<EpochReport>(e =>
-    {
-        if (e.Epoch % 20 == 0 || e.Epoch == 1)
-            Console.WriteLine($"  epoch {e.Epoch,3}: train loss {e.TrainLoss:F4}  validation loss {e.ValidationLoss:F4}  ({e.Elapsed.TotalSeconds:F1}s)");
-    }),
+    Progress = new ConsoleProgress(),                   // called synchronously after every epoch
 };
 var pipeline = ml.Transforms.Conversion.MapValueToKey("Label")
     .Append(ml.MulticlassClassification.Trainers.Mlp(options))
@@ -45,6 +41,13 @@ foreach (var digit in consumer.Data.CreateEnumerable<Digit>(split.TestSet, reuse
 {
     var p = engine.Predict(digit);
     Console.WriteLine($"  true {digit.Label}  predicted {p.PredictedDigit}  confidence {p.Score.Max():P1}");
+}
+
+/// <summary>Prints one line per epoch, on the training thread (System.Progress would post them asynchronously).</summary>
+sealed class ConsoleProgress : IProgress<EpochReport>
+{
+    public void Report(EpochReport e) =>
+        Console.WriteLine($"  epoch {e.Epoch,3}: train loss {e.TrainLoss:F4}  validation loss {e.ValidationLoss:F4}  lr {e.LearningRate:E2}  ({e.Elapsed.TotalSeconds:F2}s)");
 }
 
 /// <summary>One row of digits.csv: 64 pixel intensities (0–16) and the digit.</summary>
