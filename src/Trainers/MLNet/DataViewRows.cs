@@ -15,6 +15,12 @@ namespace MLNetBackprop;
 /// pass agrees without remembering anything; the split is not stratified and its size is only about
 /// fraction × rows (the in-memory split is stratified and exact).
 /// </para>
+/// <para>
+/// With <see cref="SkipRowsWithNonFiniteFeatures"/> a row whose features hold NaN or ±∞ is stepped over by
+/// <see cref="IRowReader.MoveNext"/> itself, on every pass alike (the test depends only on the row's values), so
+/// the rows a pass yields — and with them <see cref="StreamedRows"/>' block and batch positions — are the same on
+/// every pass; <see cref="Scan"/> and <see cref="Count"/> record how many were skipped in <see cref="Skipped"/>.
+/// </para>
 /// </summary>
 internal sealed class DataViewRows : ISequentialRows
 {
@@ -56,6 +62,15 @@ internal sealed class DataViewRows : ISequentialRows
     /// <summary>Per-class weights multiplied into the example weights on read (null = none).</summary>
     public float[]? ClassWeights { get; set; }
 
+    /// <summary>
+    /// Step over rows whose features hold NaN or ±∞ instead of failing on them (<see cref="MlpOptionsBase.SkipRowsWithNonFiniteFeatures"/>).
+    /// Set before the first pass. A row whose vector has the wrong length is never skipped: reading it is an error.
+    /// </summary>
+    public bool SkipRowsWithNonFiniteFeatures { get; set; }
+
+    /// <summary>Rows of this part stepped over for non-finite features; set by <see cref="Count"/> or <see cref="Scan"/>.</summary>
+    public long Skipped { get; private set; }
+
     public IRowReader Open() => new Reader(this);
 
     /// <summary>Whether storage row <paramref name="row"/> falls in the validation part of a hash split.</summary>
@@ -65,7 +80,11 @@ internal sealed class DataViewRows : ISequentialRows
     public long Count()
     {
         long n = 0;
-        using (var reader = new Reader(this, readValues: false)) while (reader.MoveNext()) n++;
+        using (var reader = new Reader(this, readValues: false))
+        {
+            while (reader.MoveNext()) n++;
+            Skipped = reader.Skipped;
+        }
         return Rows = n;
     }
 
@@ -86,7 +105,7 @@ internal sealed class DataViewRows : ISequentialRows
         var x = new float[d];
         var y = new float[1];
         long n = 0;
-        using (var reader = Open())
+        using (var reader = new Reader(this))
         {
             while (reader.MoveNext())
             {
@@ -96,8 +115,12 @@ internal sealed class DataViewRows : ISequentialRows
                 if (counts is not null) counts[(int)y[0]]++;
                 n++;
             }
+            Skipped = reader.Skipped;
         }
-        if (n == 0) throw new InvalidOperationException("The training data has no rows.");
+        if (n == 0)
+            throw new InvalidOperationException(Skipped > 0
+                ? $"The training data has no usable rows: all {Skipped} rows were skipped because feature column '{_columns.Features.Name}' holds NaN or infinite values (SkipRowsWithNonFiniteFeatures)."
+                : "The training data has no rows.");
         Rows = n;
         if (features is not null || label is not null)
         {
@@ -114,6 +137,23 @@ internal sealed class DataViewRows : ISequentialRows
         return new Statistics(n, counts, features?.FeatureScaling(), label?.LabelScaling());
     }
 
+    /// <summary>
+    /// The <c>MLContext.Log</c> warning for rows skipped by <see cref="SkipRowsWithNonFiniteFeatures"/>, worded as the
+    /// in-memory path's (null when none were skipped). Call after <see cref="Scan"/> on <paramref name="train"/> and
+    /// <see cref="Count"/> on <paramref name="validation"/>. With a hash split (<paramref name="separateValidation"/> false)
+    /// both parts come from the training view, so their counts are reported together as training rows, as in memory.
+    /// </summary>
+    public static string? SkippedRowsWarning(DataViewRows train, DataViewRows? validation, bool separateValidation)
+    {
+        long skippedValidation = validation?.Skipped ?? 0;
+        long skippedTrain = train.Skipped + (separateValidation ? 0 : skippedValidation);
+        if (separateValidation ? skippedTrain == 0 && skippedValidation == 0 : skippedTrain == 0) return null;
+        long kept = train.Rows + (separateValidation ? 0 : validation?.Rows ?? 0);
+        return $"SkipRowsWithNonFiniteFeatures: skipped {skippedTrain} training rows" +
+            (separateValidation ? $" and {skippedValidation} validation rows" : "") +
+            $" whose feature column '{train._columns.Features.Name}' holds NaN or infinite values; {kept} training rows kept (streamed).";
+    }
+
     private sealed class Reader : IRowReader
     {
         private readonly DataViewRows _rows;
@@ -123,44 +163,71 @@ internal sealed class DataViewRows : ISequentialRows
         private readonly ValueGetter<bool>? _getBool;
         private readonly ValueGetter<float>? _getFloat;
         private readonly ValueGetter<float>? _getWeight;
+        private readonly bool _skip;
         private VBuffer<float> _row;
+        private bool _rowFetched; // _row holds the current row's features (fetched by MoveNext to decide on skipping)
 
         public Reader(DataViewRows rows, bool readValues = true)
         {
             _rows = rows;
+            _skip = rows.SkipRowsWithNonFiniteFeatures;
             var c = rows._columns;
             var active = new List<DataViewSchema.Column>();
+            if (readValues || _skip) active.Add(c.Features); // skipping must look at the features even when only counting
             if (readValues)
             {
-                active.Add(c.Features);
                 if (c.Label is { } l) active.Add(l);
                 if (c.Weight is { } w) active.Add(w);
             }
             _cursor = rows._data.GetRowCursor(active);
+            if (readValues || _skip) _getFeatures = _cursor.GetGetter<VBuffer<float>>(c.Features);
             if (!readValues) return;
-            _getFeatures = _cursor.GetGetter<VBuffer<float>>(c.Features);
             _getKey = rows._task == TaskKind.Multiclass && c.Label is { } kl ? _cursor.GetGetter<uint>(kl) : null;
             _getBool = rows._task == TaskKind.Binary && c.Label is { } bl ? _cursor.GetGetter<bool>(bl) : null;
             _getFloat = rows._task == TaskKind.Regression && c.Label is { } rl ? _cursor.GetGetter<float>(rl) : null;
             _getWeight = c.Weight is { } wc ? _cursor.GetGetter<float>(wc) : null;
         }
 
+        /// <summary>Rows stepped over so far in this pass for non-finite features.</summary>
+        public long Skipped { get; private set; }
+
         public bool MoveNext()
         {
+            _rowFetched = false;
             while (_cursor.MoveNext())
             {
                 long row = _cursor.Position;
                 if ((row & 1023) == 0) _rows._cancellation.ThrowIfCancellationRequested();
-                if (_rows._split is not { } s || IsValidationRow(s.Seed, s.Fraction, row) == s.Validation) return true;
+                if (_rows._split is { } s && IsValidationRow(s.Seed, s.Fraction, row) != s.Validation) continue;
+                if (_skip)
+                {
+                    _getFeatures!(ref _row);
+                    _rowFetched = true;
+                    // Same rule as TrainingDataReader: a well-formed row with a NaN/±∞ value is skipped; a malformed one is left to Read's error.
+                    if (_row.Length == _rows.FeatureCount && !AllFinite(_row.GetValues()))
+                    {
+                        Skipped++;
+                        _rowFetched = false;
+                        continue;
+                    }
+                }
+                return true;
             }
             return false;
+        }
+
+        private static bool AllFinite(ReadOnlySpan<float> values)
+        {
+            foreach (float v in values)
+                if (!float.IsFinite(v)) return false;
+            return true;
         }
 
         public void Read(Span<float> features, Span<float> targets, out float weight)
         {
             var c = _rows._columns;
             long row = _cursor.Position;
-            _getFeatures!(ref _row);
+            if (!_rowFetched) _getFeatures!(ref _row);
             TrainingDataReader.CopyRow(_row, features, c.Features.Name, row);
             if (_rows.Standardize is { } st)
                 for (int j = 0; j < features.Length; j++) features[j] = (features[j] - st.Means[j]) * st.Scales[j];

@@ -190,10 +190,17 @@ internal static class MlpTrainingCore
             validation = new DataViewRows(trainData, columns, task, (seed, options.ValidationFraction, true), ct);
         }
         else train = new DataViewRows(trainData, columns, task, null, ct);
+        foreach (var part in validation is null ? [train] : new[] { train, validation }) part.SkipRowsWithNonFiniteFeatures = options.SkipRowsWithNonFiniteFeatures;
 
         var stats = train.Scan(fitFeatures: warmStart is null && options.NormalizeFeatures,
             fitLabel: warmStart is null && task == TaskKind.Regression, classes: task == TaskKind.Regression ? 0 : Math.Max(outputSize, 2));
-        if (validation is not null && validation.Count() == 0) validation = null;
+        if (validation is not null) validation.Count();
+        if (DataViewRows.SkippedRowsWarning(train, validation, separateValidation: validationData is not null) is { } skippedNote)
+        {
+            using var data = host.Start("Data");
+            data.Warning(MessageSensitivity.None, skippedNote);
+        }
+        if (validation is not null && validation.Rows == 0) validation = null;
         if (stats.ClassCounts is { } counts) CheckClasses(counts, options.LabelColumnName);
 
         var (means, scales) = warmStart is not null ? ([.. warmStart.FeatureMeans], [.. warmStart.FeatureScales])

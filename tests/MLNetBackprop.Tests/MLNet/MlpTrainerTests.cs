@@ -43,11 +43,20 @@ public class MlpTrainerTests
             Assert.Equal(before.Length, after.Length);
             for (int i = 0; i < before.Length; i++) Assert.Equal(before[i], after[i]);
 
-            var engine = fresh.Model.CreatePredictionEngine<MLData.FloatRow, ScoreRow>(loaded, inputSchemaDefinition: null);
-            for (int i = 0; i < 20; i++)
+            // CreatePredictionEngine gives what Transform gives, row by row, on every test row: the Score vector,
+            // the PredictedLabel key and its mapped class value — from the trained model and from the loaded one.
+            var keys = scored.GetColumn<uint>("PredictedLabel").ToArray();
+            Assert.Equal(testRows.Length, keys.Length);
+            foreach (var (context, transformer) in new[] { (ml, (ITransformer)model), (fresh, loaded) })
             {
-                var p = engine.Predict(new MLData.FloatRow { Features = x[testRows[i]], Label = y[testRows[i]] });
-                Assert.Equal(before[i], p.Score);
+                var engine = context.Model.CreatePredictionEngine<MLData.FloatRow, ScoreRow>(transformer, inputSchemaDefinition: null);
+                for (int i = 0; i < testRows.Length; i++)
+                {
+                    var p = engine.Predict(new MLData.FloatRow { Features = x[testRows[i]], Label = y[testRows[i]] });
+                    Assert.Equal(before[i], p.Score);
+                    Assert.Equal(keys[i], p.PredictedLabel);
+                    Assert.Equal(predictedValues[i], p.PredictedLabelValue);
+                }
             }
         }
         finally { File.Delete(path); }
@@ -56,6 +65,8 @@ public class MlpTrainerTests
     public sealed class ScoreRow
     {
         public float[] Score { get; set; } = [];
+        public uint PredictedLabel { get; set; }
+        public float PredictedLabelValue { get; set; }
     }
 
     [Theory]
@@ -83,14 +94,20 @@ public class MlpTrainerTests
             var before = MLData.Scalar(ml, scored, "Score");
             var after = MLData.Scalar(fresh, loaded.Transform(MLData.Bool(fresh, x, y, testRows)), "Score");
             Assert.Equal(before, after);
-            var engine = fresh.Model.CreatePredictionEngine<MLData.BoolRow, BinaryRow>(loaded);
             var probabilities = MLData.Scalar(ml, scored, "Probability");
-            for (int i = 0; i < 20; i++)
+            var predicted = scored.GetColumn<bool>("PredictedLabel").ToArray();
+            Assert.Equal(testRows.Length, predicted.Length);
+            foreach (var (context, transformer) in new[] { (ml, (ITransformer)model), (fresh, loaded) })
             {
-                var p = engine.Predict(new MLData.BoolRow { Features = x[testRows[i]] });
-                Assert.Equal(before[i], p.Score);
-                Assert.Equal(probabilities[i], p.Probability);
-                Assert.Equal(before[i] >= 0, p.PredictedLabel);
+                var engine = context.Model.CreatePredictionEngine<MLData.BoolRow, BinaryRow>(transformer);
+                for (int i = 0; i < testRows.Length; i++)
+                {
+                    var p = engine.Predict(new MLData.BoolRow { Features = x[testRows[i]] });
+                    Assert.Equal(before[i], p.Score);
+                    Assert.Equal(probabilities[i], p.Probability);
+                    Assert.Equal(predicted[i], p.PredictedLabel);
+                    Assert.Equal(before[i] >= 0, p.PredictedLabel);
+                }
             }
         }
         finally { File.Delete(path); }
@@ -126,8 +143,21 @@ public class MlpTrainerTests
             ml.Model.Save(model, train.Schema, path);
             var fresh = new MLContext().RegisterBackprop();
             var loaded = fresh.Model.Load(path, out _);
-            Assert.Equal(MLData.Scalar(ml, scored, "Score"), MLData.Scalar(fresh, loaded.Transform(MLData.Float(fresh, x, y, testRows)), "Score"));
+            var before = MLData.Scalar(ml, scored, "Score");
+            Assert.Equal(testRows.Length, before.Length);
+            Assert.Equal(before, MLData.Scalar(fresh, loaded.Transform(MLData.Float(fresh, x, y, testRows)), "Score"));
+            foreach (var (context, transformer) in new[] { (ml, (ITransformer)model), (fresh, loaded) })
+            {
+                var engine = context.Model.CreatePredictionEngine<MLData.FloatRow, RegressionRow>(transformer);
+                for (int i = 0; i < testRows.Length; i++)
+                    Assert.Equal(before[i], engine.Predict(new MLData.FloatRow { Features = x[testRows[i]] }).Score);
+            }
         }
         finally { File.Delete(path); }
+    }
+
+    public sealed class RegressionRow
+    {
+        public float Score { get; set; }
     }
 }

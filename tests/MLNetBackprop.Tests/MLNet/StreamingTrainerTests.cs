@@ -60,6 +60,65 @@ public class StreamingTrainerTests(ITestOutputHelper output)
         output.WriteLine($"R² {metrics.RSquared:F4}");
         Assert.True(metrics.RSquared > 0.8, $"R² {metrics.RSquared}");
     }
+
+    private sealed class Row
+    {
+        [VectorType(100)]
+        public float[] Features { get; set; } = [];
+
+        public bool Label { get; set; }
+    }
+
+    [Fact]
+    public void StreamedTrainingSkipsNonFiniteRowsIdenticallyOnEveryPassAndLogsTheCount()
+    {
+        // 5,000 × 100 ≈ 2 MB > the 1 MB budget: streamed, 2 passes per epoch. Bad rows in the first, the middle
+        // and the last block and in both windows' rows, so a pass that skipped differently would shift every later row.
+        var source = new SyntheticDataView(5000, 100, seed: 5);
+        var x = source.GetColumn<float[]>("Features").ToArray();
+        var y = source.GetColumn<bool>("Label").ToArray();
+        int[] bad = [17, 70, 2600, 3131, 4999];
+        x[17][5] = float.NaN;
+        x[70][99] = float.PositiveInfinity;
+        x[2600][0] = float.NegativeInfinity;
+        x[3131][42] = float.NaN;
+        x[4999][1] = float.NaN;
+        var clean = Enumerable.Range(0, x.Length).Except(bad).ToArray();
+        IDataView Data(MLContext ml, IEnumerable<int> rows) => ml.Data.LoadFromEnumerable(rows.Select(i => new Row { Features = x[i], Label = y[i] }).ToList());
+        MlpBinaryTrainer.Options Options(int? budget, bool skip) => new()
+        {
+            HiddenLayers = [16], Epochs = 3, BatchSize = 64, Seed = 3, NumberOfThreads = 1,
+            ShuffleBlockRows = 64, MemoryBudgetMegabytes = budget, SkipRowsWithNonFiniteFeatures = skip,
+        };
+
+        var ml = new MLContext(1);
+        var log = CaptureLog(ml);
+        var streamed = ml.BinaryClassification.Trainers.Mlp(Options(1, skip: true)).Fit(Data(ml, Enumerable.Range(0, x.Length))).Model;
+        Assert.Contains(log, m => m.Contains("streamed: a window of") && m.Contains("2 passes over the data per epoch"));
+        string warning = Assert.Single(log, m => m.Contains("SkipRowsWithNonFiniteFeatures"));
+        output.WriteLine(warning);
+        Assert.Contains("skipped 5 training rows", warning);
+        Assert.Contains("4995 training rows kept", warning);
+        Assert.Contains("'Features'", warning);
+
+        // The rows every pass yields are exactly the clean rows, in order: bit-identical to training in memory on them.
+        var inMemory = new MLContext(1).BinaryClassification.Trainers.Mlp(Options(null, skip: false)).Fit(Data(ml, clean)).Model;
+        Assert.Equal(inMemory.FeatureMeans, streamed.FeatureMeans);
+        Assert.Equal(inMemory.FeatureScales, streamed.FeatureScales);
+        Assert.Equal(inMemory.History.Epochs.Select(e => e.TrainLoss), streamed.History.Epochs.Select(e => e.TrainLoss));
+        var a = inMemory.Network.StateBuffers();
+        var b = streamed.Network.StateBuffers();
+        for (int i = 0; i < a.Count; i++) Assert.Equal(a[i], b[i]);
+
+        // Explicit validation data is skipped (and counted) the same way.
+        var vlog = CaptureLog(ml = new MLContext(1));
+        ml.BinaryClassification.Trainers.Mlp(Options(1, skip: true)).Fit(Data(ml, Enumerable.Range(0, x.Length)), Data(ml, Enumerable.Range(0, 200)));
+        Assert.Contains("skipped 5 training rows and 2 validation rows", Assert.Single(vlog, m => m.Contains("SkipRowsWithNonFiniteFeatures")));
+
+        // Off (the default): the streamed path fails on the first bad row, naming column, row and slot.
+        var e = Assert.Throws<InvalidOperationException>(() => new MLContext(1).BinaryClassification.Trainers.Mlp(Options(1, skip: false)).Fit(Data(ml, Enumerable.Range(0, x.Length))));
+        Assert.Contains("Feature column 'Features', row 17, slot 5", e.Message);
+    }
 }
 
 /// <summary>Runs alone, so the heap it measures is its own.</summary>

@@ -108,31 +108,49 @@ public class MlpSearchTests(ITestOutputHelper output)
     [Fact]
     public void TheSearchReadsOnlyTrainAndValidationNeverTheTestData()
     {
-        var (ml, trainView, validationView, testView) = Wine();
-        var train = new CountingDataView(trainView);
-        var validation = new CountingDataView(validationView);
-        var test = new CountingDataView(testView);
+        // ONE base view over wine, rows in a seeded random order, Id = storage row; it records the Id of every row
+        // whose Features or Label getter is called. Train / validation / test are range filters on Id over it
+        // (the filter itself reads only Id, so a row counts as "read" only if its data was looked at).
+        var ml = new MLContext(1);
+        var (x, y) = Datasets.Load("wine.csv");
+        int n = y.Length;
+        var order = Enumerable.Range(0, n).ToArray();
+        new Random(3).Shuffle(order);
+        var source = new RowRecordingDataView(order.Select(i => x[i]).ToArray(), order.Select(i => y[i]).ToArray());
+        int trainEnd = (int)(n * 0.56), validationEnd = (int)(n * 0.75);
+        IDataView Range(int from, int to) => ml.Data.FilterRowsByColumn(source, "Id", from, to);
+        var key = ml.Transforms.Conversion.MapValueToKey("Label").Fit(Range(0, trainEnd));
+        var train = key.Transform(Range(0, trainEnd));
+        var validation = key.Transform(Range(trainEnd, validationEnd));
+        var test = key.Transform(Range(validationEnd, n));
+        var trainIds = Enumerable.Range(0, trainEnd).ToHashSet();
+        var validationIds = Enumerable.Range(trainEnd, validationEnd - trainEnd).ToHashSet();
+        var testIds = Enumerable.Range(validationEnd, n - validationEnd).ToHashSet();
 
-        // The API has no test-set parameter; the test view exists only for the final evaluation.
+        // Explicit validation: the search reads train and validation rows, and no test row.
+        source.Reset();
         var result = MlpSearch.Run(ml, train, validation, new MlpMulticlassTrainer.Options(), SmallSpace(), Fast(4));
-        Assert.True(train.Cursors > 0 && validation.Cursors > 0);
-        Assert.Equal(0, test.Cursors);
+        var read = source.ReadIds();
+        Assert.Empty(read.Intersect(testIds));
+        Assert.Subset(trainIds.Union(validationIds).ToHashSet(), read);
+        Assert.Equal(trainIds.Count + validationIds.Count, read.Count);   // every train and validation row, nothing else
 
+        // The final model is evaluated on the test rows, which are read now.
+        source.Reset();
         var model = ml.MulticlassClassification.Trainers.Mlp(result.BestOptions).Fit(train);
+        Assert.Empty(source.ReadIds().Intersect(testIds));
         var metrics = ml.MulticlassClassification.Evaluate(model.Transform(test));
-        Assert.True(test.Cursors > 0);
+        Assert.Superset(testIds, source.ReadIds());
         output.WriteLine($"test accuracy {metrics.MicroAccuracy:P1}");
 
-        // Without validation data the search holds out part of train, and reads nothing else.
-        var onlyTrain = new CountingDataView(trainView);
-        var forbidden = new CountingDataView(testView, forbid: true);
-        var split = MlpSearch.Run(ml, onlyTrain, null, new MlpMulticlassTrainer.Options(), SmallSpace(), Fast(3));
+        // Without validation data the search holds out part of train, and reads only train rows.
+        source.Reset();
+        var split = MlpSearch.Run(ml, train, null, new MlpMulticlassTrainer.Options(), SmallSpace(), Fast(3));
         Assert.True(split.ValidationWasSplit);
-        Assert.True(onlyTrain.Cursors > 0);
-        Assert.Equal(0, forbidden.Cursors);
-        long rows = trainView.GetRowCount() ?? 0;
-        Assert.Equal(rows, split.TrainRows + split.ValidationRows);
-        Assert.InRange(split.ValidationRows, (long)(rows * 0.15), (long)(rows * 0.25));
+        read = source.ReadIds();
+        Assert.Equal(trainIds, read);
+        Assert.Equal(trainEnd, split.TrainRows + split.ValidationRows);
+        Assert.InRange(split.ValidationRows, (long)(trainEnd * 0.15), (long)(trainEnd * 0.25));
     }
 
     [Fact]
@@ -278,5 +296,91 @@ public class MlpSearchTests(ITestOutputHelper output)
         output.WriteLine($"digits: validation loss defaults {result.DefaultsMetric:F4} → best {result.BestMetric:F4} " +
             $"({result.Improvement:F4} lower, {result.Improvement / result.DefaultsMetric:P1}); {result.TotalEpochs} epochs in {clock.Elapsed.TotalSeconds:F1}s");
         Assert.True(result.BestMetric <= result.DefaultsMetric);
+    }
+}
+
+/// <summary>
+/// An IDataView over in-memory rows (Id = storage row as Single, Features, Label) that records the Id of every row
+/// whose Features or Label getter is called — the rows whose data was actually read, through any chain of views on top.
+/// </summary>
+public sealed class RowRecordingDataView : IDataView
+{
+    private readonly float[][] _x;
+    private readonly float[] _y;
+    private readonly HashSet<int> _read = [];
+
+    public RowRecordingDataView(float[][] x, float[] y)
+    {
+        _x = x;
+        _y = y;
+        var b = new DataViewSchema.Builder();
+        b.AddColumn("Id", NumberDataViewType.Single);
+        b.AddColumn("Features", new VectorDataViewType(NumberDataViewType.Single, x[0].Length));
+        b.AddColumn("Label", NumberDataViewType.Single);
+        Schema = b.ToSchema();
+    }
+
+    public DataViewSchema Schema { get; }
+
+    public bool CanShuffle => false;
+
+    public long? GetRowCount() => _y.Length;
+
+    public void Reset()
+    {
+        lock (_read) _read.Clear();
+    }
+
+    public HashSet<int> ReadIds()
+    {
+        lock (_read) return [.. _read];
+    }
+
+    private void Record(long row)
+    {
+        lock (_read) _read.Add((int)row);
+    }
+
+    public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null) => new Cursor(this, columnsNeeded);
+
+    public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) => [GetRowCursor(columnsNeeded, rand)];
+
+    private sealed class Cursor(RowRecordingDataView view, IEnumerable<DataViewSchema.Column> columns) : DataViewRowCursor
+    {
+        private readonly HashSet<int> _active = [.. columns.Select(c => c.Index)];
+        private long _position = -1;
+
+        public override DataViewSchema Schema => view.Schema;
+        public override long Position => _position;
+        public override long Batch => 0;
+        public override bool IsColumnActive(DataViewSchema.Column column) => _active.Contains(column.Index);
+
+        public override bool MoveNext() => ++_position < view._y.Length;
+
+        public override ValueGetter<DataViewRowId> GetIdGetter() => (ref DataViewRowId id) => id = new DataViewRowId((ulong)_position, 0);
+
+        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
+        {
+            if (!_active.Contains(column.Index)) throw new InvalidOperationException($"Column '{column.Name}' is not active.");
+            Delegate getter = column.Name switch
+            {
+                "Id" => (ValueGetter<float>)((ref float v) => v = _position),
+                "Features" => (ValueGetter<VBuffer<float>>)((ref VBuffer<float> v) =>
+                {
+                    view.Record(_position);
+                    var row = view._x[_position];
+                    var editor = VBufferEditor.Create(ref v, row.Length);
+                    row.CopyTo(editor.Values);
+                    v = editor.Commit();
+                }),
+                "Label" => (ValueGetter<float>)((ref float v) =>
+                {
+                    view.Record(_position);
+                    v = view._y[_position];
+                }),
+                _ => throw new ArgumentOutOfRangeException(nameof(column)),
+            };
+            return (ValueGetter<TValue>)getter;
+        }
     }
 }
