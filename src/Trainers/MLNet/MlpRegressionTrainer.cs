@@ -25,6 +25,7 @@ public sealed class MlpRegressionTrainer : MlpTrainerBase<MlpRegressionTrainer.O
         public override void Validate()
         {
             base.Validate();
+            CheckMonitor("regression", ValidationMonitor.Loss, ValidationMonitor.RSquared);
             if (Loss is not (LossKind.MeanSquaredError or LossKind.Huber))
                 throw new ArgumentOutOfRangeException(nameof(Loss), Loss, "A regression loss is MeanSquaredError or Huber.");
             if (!(HuberDelta > 0 && float.IsFinite(HuberDelta))) throw new ArgumentOutOfRangeException(nameof(HuberDelta), HuberDelta, "HuberDelta must be a finite number > 0.");
