@@ -222,6 +222,18 @@ internal static class MlpTrainingCore
         var vColumns = TrainingDataReader.CheckSchema(validationData.Schema, task, options.FeatureColumnName, options.LabelColumnName, options.ExampleWeightColumnName);
         if (vColumns.FeatureCount != columns.FeatureCount)
             throw new ArgumentException($"Validation feature column '{options.FeatureColumnName}' has {vColumns.FeatureCount} slots; the training data has {columns.FeatureCount}.", nameof(validationData));
+        if (task == TaskKind.Multiclass)
+        {
+            string label = options.LabelColumnName;
+            if (vColumns.ClassCount != columns.ClassCount)
+                throw new ArgumentException($"Validation label column '{label}' has {vColumns.ClassCount} classes (key values); the training label has {columns.ClassCount}. " +
+                    "Map both with the same fitted MapValueToKey.", nameof(validationData));
+            var trainKeys = LabelKeyValues.FromColumn(columns.Label!.Value, columns.ClassCount);
+            var validationKeys = LabelKeyValues.FromColumn(vColumns.Label!.Value, vColumns.ClassCount);
+            if (trainKeys is not null && validationKeys is not null && trainKeys.FirstDifference(validationKeys) is { } diff)
+                throw new ArgumentException($"Validation label column '{label}' has different key values from the training label: key {diff.Key} is '{diff.Other}' in the validation data and '{diff.Mine}' in the training data. " +
+                    "Map both with the same fitted MapValueToKey.", nameof(validationData));
+        }
         return vColumns;
     }
 
