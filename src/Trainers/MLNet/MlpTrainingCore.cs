@@ -101,8 +101,10 @@ internal static class MlpTrainingCore
         Network network;
         if (warmStart is not null)
         {
+            // The options' spec (dropout, label smoothing, Huber δ, leaky slope may change), the warm-start model's values.
             CheckCompatible(warmStart.Spec, spec);
-            network = warmStart.Network.Clone();
+            network = new Network(spec, seed);
+            network.LoadState(warmStart.Network.StateBuffers());
         }
         else network = new Network(spec, seed);
 
@@ -237,10 +239,13 @@ internal static class MlpTrainingCore
         return vColumns;
     }
 
+    /// <summary>The public name of the warm-start parameter (<c>Fit(trainData, modelParameters)</c>), for exceptions.</summary>
+    private const string ModelParametersName = "modelParameters";
+
     private static void CheckWarmStartInput(MlpModelParameters warmStart, int d, MlpOptionsBase options)
     {
         if (warmStart.InputSize != d)
-            throw new ArgumentException($"The warm-start model expects {warmStart.InputSize} features; feature column '{options.FeatureColumnName}' has {d}.", nameof(warmStart));
+            throw new ArgumentException($"The warm-start model expects {warmStart.InputSize} features; feature column '{options.FeatureColumnName}' has {d}.", ModelParametersName);
     }
 
     /// <summary>Honours <c>MLContext.CancelExecution()</c>, as ML.NET's own trainers do, at every batch boundary.</summary>
@@ -334,6 +339,6 @@ internal static class MlpTrainingCore
     {
         if (trained.InputSize != wanted.InputSize || trained.OutputSize != wanted.OutputSize || !trained.HiddenLayers.SequenceEqual(wanted.HiddenLayers)
             || trained.Activation != wanted.Activation || trained.BatchNorm != wanted.BatchNorm || trained.Loss != wanted.Loss)
-            throw new ArgumentException($"The warm-start model's architecture ({trained.InputSize} → [{string.Join(", ", trained.HiddenLayers)}] → {trained.OutputSize}, {trained.Activation}, BatchNorm {trained.BatchNorm}, {trained.Loss}) differs from the options' ({wanted.InputSize} → [{string.Join(", ", wanted.HiddenLayers)}] → {wanted.OutputSize}, {wanted.Activation}, BatchNorm {wanted.BatchNorm}, {wanted.Loss}).", "warmStart");
+            throw new ArgumentException($"The warm-start model's architecture ({trained.InputSize} → [{string.Join(", ", trained.HiddenLayers)}] → {trained.OutputSize}, {trained.Activation}, BatchNorm {trained.BatchNorm}, {trained.Loss}) differs from the options' ({wanted.InputSize} → [{string.Join(", ", wanted.HiddenLayers)}] → {wanted.OutputSize}, {wanted.Activation}, BatchNorm {wanted.BatchNorm}, {wanted.Loss}).", ModelParametersName);
     }
 }
