@@ -38,7 +38,7 @@ public abstract class MlpPredictionTransformerBase : AppendingTransformerBase, I
     /// <summary>The feature column's type: a Single vector of the model's input size.</summary>
     public DataViewType FeatureColumnType { get; }
 
-    /// <summary>The per-epoch training history (empty after loading from a file).</summary>
+    /// <summary>The per-epoch training history (saved with the model; empty for a model saved by a version without it).</summary>
     public TrainingHistory History => Model.History;
 
     private protected LabelKeyValues? KeyValues { get; }
@@ -140,7 +140,7 @@ public abstract class MlpPredictionTransformerBase : AppendingTransformerBase, I
     private protected static (string FeatureColumn, MlpModelParameters Model, LabelKeyValues? KeyValues) Load(object modelLoadContext, ModelIdentity identity, TaskKind task)
     {
         var reader = MLNetBridge.GetReader(modelLoadContext, identity);
-        var payload = PayloadReader.ReadFrom(reader, MlpModelSerializer.Kind, MlpModelSerializer.BodyVersion, MlpModelSerializer.BodyVersion);
+        var payload = PayloadReader.ReadFrom(reader, MlpModelSerializer.Kind, MlpModelSerializer.MinBodyVersion, MlpModelSerializer.BodyVersion);
         var (_, feature, model, keyValues) = MlpModelSerializer.Read(payload, task);
         return (feature, model, keyValues);
     }
