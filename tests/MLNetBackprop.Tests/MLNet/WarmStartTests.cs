@@ -42,7 +42,7 @@ public class WarmStartTests
         var ml = new MLContext(1);
         var (x, y) = Datasets.Load("iris.csv");
         var data = MLData.Float(ml, x, y, Enumerable.Range(0, y.Length));
-        var options = new MlpRegressionTrainer.Options { HiddenLayers = [8], Epochs = 3, Activation = Activation.LeakyRelu, Loss = LossKind.Huber };
+        var options = new MlpRegressionTrainer.Options { HiddenLayers = [8], Epochs = 3, Activation = Activation.LeakyRelu, Loss = RegressionLoss.Huber };
         var first = ml.Regression.Trainers.Mlp(options).Fit(data);
         options.HuberDelta = 0.25f;
         options.LeakyReluSlope = 0.2f;
