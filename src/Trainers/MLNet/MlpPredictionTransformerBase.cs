@@ -14,7 +14,12 @@ namespace MLNetBackprop;
 /// <para>Numerics at scoring time: feature values are not checked. Finite features of any size give no exception and no
 /// NaN (standardised inputs are clamped to ±1e20); probabilities stay in [0, 1] and multiclass probabilities sum to 1,
 /// also when logits overflow to ±∞. Raw outputs — the binary <c>Score</c> (logit) and the regression <c>Score</c> — can be
-/// ±∞ for extreme inputs. A NaN feature gives NaN outputs.</para>
+/// ±∞ for extreme inputs.</para>
+/// <para>A NaN feature (missing value) is not an error at scoring time: it gives NaN scores — the multiclass <c>Score</c>
+/// vector, the binary <c>Score</c> and <c>Probability</c>, the regression <c>Score</c> — and a predicted label meaning
+/// "no prediction": the multiclass <c>PredictedLabel</c> is key 0, ML.NET's missing key (<c>MapKeyToValue</c> maps it to
+/// the label type's missing value: an empty string for text, NaN for Single), and the binary <c>PredictedLabel</c> is false. Replace missing values before
+/// the trainer (e.g. <c>ReplaceMissingValues</c>) to get real predictions for such rows.</para>
 /// <para>Thread safety: the transformer, its <c>Transform</c> views and their cursors can be used from many threads at
 /// once (each cursor and each <c>PredictionEngine</c> owns its buffers); a single <c>PredictionEngine</c> cannot.</para>
 /// </remarks>
