@@ -63,6 +63,21 @@ internal sealed class LabelKeyValues
     /// <summary>The values as text, for slot names.</summary>
     public string[] AsText() => _values.Cast<object>().Select(v => Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture) ?? "").ToArray();
 
+    /// <summary>
+    /// The first key (1-based) whose value differs from <paramref name="other"/>'s, with both values as text (this one's first);
+    /// null when the values are equal (same type, count and values). Values of different types differ at key 1.
+    /// </summary>
+    public (int Key, string Mine, string Other)? FirstDifference(LabelKeyValues other)
+    {
+        string[] mine = AsText(), theirs = other.AsText();
+        if (_code != other._code)
+            return (1, $"{(mine.Length > 0 ? mine[0] : "")} ({ItemType})", $"{(theirs.Length > 0 ? theirs[0] : "")} ({other.ItemType})");
+        for (int i = 0; i < Math.Min(Count, other.Count); i++)
+            if (!Equals(_values.GetValue(i), other._values.GetValue(i))) return (i + 1, mine[i], theirs[i]);
+        if (Count != other.Count) return (Math.Min(Count, other.Count) + 1, Count > other.Count ? mine[other.Count] : "", Count > other.Count ? "" : theirs[Count]);
+        return null;
+    }
+
     /// <summary>Adds the <c>KeyValues</c> annotation to <paramref name="builder"/>.</summary>
     public void AddKeyValues(DataViewSchema.Annotations.Builder builder)
     {

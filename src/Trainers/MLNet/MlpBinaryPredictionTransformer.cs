@@ -8,7 +8,8 @@ namespace MLNetBackprop;
 
 /// <summary>
 /// Scores with a trained binary MLP. Appends <c>Score</c> (the raw margin, the logit), <c>Probability</c>
-/// (its sigmoid) and <c>PredictedLabel</c> (true when the probability is at least ½, i.e. the logit ≥ 0).
+/// (its sigmoid) and <c>PredictedLabel</c> (true when the probability is at least ½, i.e. the logit ≥ 0). A row with a
+/// NaN feature gets NaN <c>Score</c> and <c>Probability</c> and <c>PredictedLabel</c> false.
 /// </summary>
 public sealed class MlpBinaryPredictionTransformer : MlpPredictionTransformerBase
 {

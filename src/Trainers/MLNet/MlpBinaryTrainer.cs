@@ -25,6 +25,7 @@ public sealed class MlpBinaryTrainer : MlpTrainerBase<MlpBinaryTrainer.Options, 
         public override void Validate()
         {
             base.Validate();
+            CheckMonitor("binary classification", ValidationMonitor.Loss, ValidationMonitor.Accuracy, ValidationMonitor.Auc);
             if (!Enum.IsDefined(ClassWeighting)) throw new ArgumentOutOfRangeException(nameof(ClassWeighting), ClassWeighting, "Unknown class weighting.");
             if (ClassWeighting == ClassWeighting.Explicit && ClassWeights is null)
                 throw new ArgumentOutOfRangeException(nameof(ClassWeights), null, "ClassWeighting.Explicit needs ClassWeights.");

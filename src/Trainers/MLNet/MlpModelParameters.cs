@@ -44,7 +44,7 @@ public sealed class MlpModelParameters
     /// <summary>Regression: the training-label standard deviation the output is multiplied by (1 otherwise).</summary>
     public float LabelScale { get; }
 
-    /// <summary>The per-epoch history of the training run (empty for a model loaded from a file).</summary>
+    /// <summary>The per-epoch history of the training run (saved with the model; empty for a model file written before the history was saved).</summary>
     public TrainingHistory History { get; }
 
     /// <summary>The trained network (warm start continues from it).</summary>

@@ -4,25 +4,45 @@ using MLNetBackprop.Internals;
 namespace MLNetBackprop;
 
 /// <summary>
-/// The payload of a trained MLP inside model.zip (kind "Mlp", body version 1), framed and checksummed
-/// by <see cref="PayloadWriter"/>. Body, in order:
+/// The payload of a trained MLP inside model.zip (kind "Mlp", body version 2; version 1 is still read), framed and
+/// checksummed by <see cref="PayloadWriter"/>. Body, in order:
 /// int32 task (1 multiclass, 2 binary, 3 regression); string feature column; int32 input size d (1..2^24);
 /// int32 hidden layer count h (0..64) and h × int32 widths (1..2^20); int32 activation; Single leaky slope;
 /// Boolean batch norm; Single dropout; int32 output size; int32 loss; Single label smoothing; Single Huber δ;
 /// Single[d] feature means; Single[d] feature scales; Single label mean; Single label scale;
 /// Boolean has-key-values, then (int32 type code, int32 count, values);
 /// int32 state buffer count, then per buffer int32 length and Single[length] (weights, biases, BatchNorm γ/β and running statistics, in <see cref="Network.StateBuffers"/> order).
-/// Every count is checked against the architecture before anything is allocated; every value must be finite.
+/// Version 2 then holds the training history (<see cref="TrainingHistory"/>; a version-1 body loads with an empty one):
+/// int32 epoch count n (≥ 0, at most what the remaining bytes can hold), then per epoch: int32 epoch (≥ 1);
+/// Double train loss; Boolean has-validation-loss [+ Double validation loss]; Boolean has-validation-metric
+/// [+ Double metric]; Double learning rate; int64 elapsed ticks (≥ 0); int32 gradient norm count g and Double[g];
+/// after the epochs: int32 best epoch (0 .. the largest epoch number); string stop reason (at most 4096 UTF-8 bytes,
+/// longer reasons are cut when written). History values are informational and may be any Double.
+/// Strings are int32 UTF-8 byte length + bytes; all integers and floats little-endian.
+/// Every count is checked against the architecture or the bytes remaining before anything is allocated; every
+/// parameter value must be finite.
 /// </summary>
 internal static class MlpModelSerializer
 {
     public const string Kind = "Mlp";
-    public const int BodyVersion = 1;
+    /// <summary>The body version written.</summary>
+    public const int BodyVersion = 2;
+
+    /// <summary>The oldest body version read (without a training history).</summary>
+    public const int MinBodyVersion = 1;
+
+    /// <summary>The longest stop reason stored, in UTF-8 bytes.</summary>
+    public const int MaxStopReasonBytes = 4096;
+
+    /// <summary>The fewest bytes one epoch report takes (no validation values, no gradient norms).</summary>
+    private const int MinEpochBytes = 4 + 8 + 1 + 1 + 8 + 8 + 4;
     private const int MaxWidth = 1 << 20;
     private const int MaxInputs = 1 << 24;
 
     public static void Write(PayloadWriter w, TaskKind task, string featureColumn, MlpModelParameters model, LabelKeyValues? keyValues)
     {
+        if (w.BodyVersion is < MinBodyVersion or > BodyVersion)
+            throw new ArgumentOutOfRangeException(nameof(w), w.BodyVersion, $"{Kind} body version {w.BodyVersion} cannot be written.");
         var spec = model.Spec;
         w.WriteInt32((int)task);
         w.WriteString(featureColumn);
@@ -50,6 +70,72 @@ internal static class MlpModelSerializer
             w.WriteInt32(b.Length);
             w.WriteSingles(b);
         }
+        if (w.BodyVersion >= 2) WriteHistory(w, model.History);
+    }
+
+    private static void WriteHistory(PayloadWriter w, TrainingHistory history)
+    {
+        w.WriteInt32(history.Epochs.Count);
+        foreach (var e in history.Epochs)
+        {
+            w.WriteInt32(e.Epoch);
+            w.WriteDouble(e.TrainLoss);
+            w.WriteBoolean(e.ValidationLoss.HasValue);
+            if (e.ValidationLoss is { } vl) w.WriteDouble(vl);
+            w.WriteBoolean(e.ValidationMetric.HasValue);
+            if (e.ValidationMetric is { } vm) w.WriteDouble(vm);
+            w.WriteDouble(e.LearningRate);
+            w.WriteInt64(e.Elapsed.Ticks);
+            var norms = e.GradientNorms ?? [];
+            w.WriteInt32(norms.Length);
+            w.WriteDoubles(norms);
+        }
+        w.WriteInt32(history.BestEpoch);
+        w.WriteString(Cut(history.StopReason ?? "", MaxStopReasonBytes));
+    }
+
+    /// <summary>The longest prefix of <paramref name="text"/> of at most <paramref name="maxBytes"/> UTF-8 bytes, not splitting a character.</summary>
+    private static string Cut(string text, int maxBytes)
+    {
+        if (System.Text.Encoding.UTF8.GetByteCount(text) <= maxBytes) return text;
+        int bytes = 0, i = 0;
+        while (i < text.Length)
+        {
+            int step = char.IsSurrogatePair(text, i) ? 2 : 1;
+            int size = System.Text.Encoding.UTF8.GetByteCount(text.AsSpan(i, step));
+            if (bytes + size > maxBytes) break;
+            bytes += size;
+            i += step;
+        }
+        return text[..i];
+    }
+
+    private static TrainingHistory ReadHistory(PayloadReader r)
+    {
+        int n = r.ReadInt32("history epoch count", 0, int.MaxValue);
+        r.Require("history epochs", (long)n * MinEpochBytes, n); // before allocating n reports
+        var history = new TrainingHistory();
+        int lastEpoch = 0;
+        for (int i = 0; i < n; i++)
+        {
+            int epoch = r.ReadInt32($"history epoch {i} number", 1, int.MaxValue);
+            double trainLoss = r.ReadDouble($"history epoch {i} train loss");
+            double? validationLoss = r.ReadBoolean($"history epoch {i} has validation loss") ? r.ReadDouble($"history epoch {i} validation loss") : null;
+            double? metric = r.ReadBoolean($"history epoch {i} has validation metric") ? r.ReadDouble($"history epoch {i} validation metric") : null;
+            double learningRate = r.ReadDouble($"history epoch {i} learning rate");
+            long ticks = r.ReadInt64($"history epoch {i} elapsed ticks", 0, long.MaxValue);
+            int g = r.ReadInt32($"history epoch {i} gradient norm count", 0, int.MaxValue);
+            double[] norms = r.ReadDoubles($"history epoch {i} gradient norms", g);
+            history.Add(new EpochReport
+            {
+                Epoch = epoch, TrainLoss = trainLoss, ValidationLoss = validationLoss, ValidationMetric = metric,
+                LearningRate = learningRate, Elapsed = TimeSpan.FromTicks(ticks), GradientNorms = norms,
+            });
+            lastEpoch = Math.Max(lastEpoch, epoch);
+        }
+        history.BestEpoch = r.ReadInt32("history best epoch", 0, lastEpoch);
+        history.StopReason = r.ReadString("history stop reason", MaxStopReasonBytes);
+        return history;
     }
 
     public static (TaskKind Task, string FeatureColumn, MlpModelParameters Model, LabelKeyValues? KeyValues) Read(PayloadReader r, TaskKind expectedTask)
@@ -115,9 +201,10 @@ internal static class MlpModelSerializer
             int length = r.ReadInt32($"state buffer {i} length", mine[i].Length, mine[i].Length);
             state[i] = Finite(r.ReadSingles($"state buffer {i}", length), $"state buffer {i}");
         }
+        var history = r.BodyVersion >= 2 ? ReadHistory(r) : null;
         r.EnsureEnd();
         network.LoadState(state);
-        return (task, feature, new MlpModelParameters(network, means, scales, labelMean, labelScale, history: null), keyValues);
+        return (task, feature, new MlpModelParameters(network, means, scales, labelMean, labelScale, history), keyValues);
     }
 
     private static void CheckTask(TaskKind task, LossKind loss, int outputs)

@@ -9,7 +9,9 @@ namespace MLNetBackprop;
 /// <summary>
 /// Scores with a trained multiclass MLP. Appends <c>Score</c> (a known-size vector of class probabilities,
 /// slots named after the label's key values) and <c>PredictedLabel</c> (the arg-max as a key carrying the
-/// label's <c>KeyValues</c>, so <c>MapKeyToValue("PredictedLabel")</c> works).
+/// label's <c>KeyValues</c>, so <c>MapKeyToValue("PredictedLabel")</c> works). A row whose scores are NaN (a NaN
+/// feature) gets <c>PredictedLabel</c> 0, ML.NET's missing key ("no prediction"), which <c>MapKeyToValue</c> maps to
+/// the label type's missing value (an empty string for text, NaN for Single).
 /// </summary>
 public sealed class MlpMulticlassPredictionTransformer : MlpPredictionTransformerBase
 {
@@ -63,12 +65,21 @@ public sealed class MlpMulticlassPredictionTransformer : MlpPredictionTransforme
         ValueGetter<uint> predicted = (ref uint dst) =>
         {
             scorer.Ensure();
-            var p = scorer.Output;
-            int best = 0;
-            for (int c = 1; c < p.Length; c++) if (p[c] > p[best]) best = c;
-            dst = (uint)best + 1;
+            dst = PredictedKey(scorer.Output);
         };
         return [isOutputActive(0) ? score : null, isOutputActive(1) ? predicted : null];
+    }
+
+    /// <summary>The arg-max as a 1-based key; 0 (ML.NET's missing key, "no prediction") when any probability is NaN (a NaN feature).</summary>
+    internal static uint PredictedKey(ReadOnlySpan<float> probabilities)
+    {
+        int best = 0;
+        for (int c = 0; c < probabilities.Length; c++)
+        {
+            if (float.IsNaN(probabilities[c])) return 0;
+            if (probabilities[c] > probabilities[best]) best = c;
+        }
+        return (uint)best + 1;
     }
 
     private static MlpMulticlassPredictionTransformer Create(IHostEnvironment env, object modelLoadContext)

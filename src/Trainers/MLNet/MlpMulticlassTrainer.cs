@@ -28,6 +28,7 @@ public sealed class MlpMulticlassTrainer : MlpTrainerBase<MlpMulticlassTrainer.O
         public override void Validate()
         {
             base.Validate();
+            CheckMonitor("multiclass classification", ValidationMonitor.Loss, ValidationMonitor.Accuracy);
             if (!Enum.IsDefined(ClassWeighting)) throw new ArgumentOutOfRangeException(nameof(ClassWeighting), ClassWeighting, "Unknown class weighting.");
             if (ClassWeighting == ClassWeighting.Explicit && ClassWeights is null)
                 throw new ArgumentOutOfRangeException(nameof(ClassWeights), null, "ClassWeighting.Explicit needs ClassWeights.");

@@ -153,4 +153,17 @@ public abstract class MlpOptionsBase
             throw new ArgumentOutOfRangeException(nameof(CheckpointPath), CheckpointPath, "ResumeFromCheckpoint needs a CheckpointPath.");
         EarlyStopping?.Validate();
     }
+
+    /// <summary>
+    /// Checks that <see cref="EarlyStopping"/>'s monitor is one of <paramref name="valid"/> (the monitors that make
+    /// sense for the trainer's task), naming the option and the valid monitors.
+    /// </summary>
+    /// <param name="task">The task, in words, for the message.</param>
+    /// <param name="valid">The monitors the task supports.</param>
+    private protected void CheckMonitor(string task, params ValidationMonitor[] valid)
+    {
+        if (EarlyStopping is { Monitor: var monitor } && Array.IndexOf(valid, monitor) < 0)
+            throw new ArgumentOutOfRangeException(nameof(EarlyStopping), monitor,
+                $"EarlyStopping.Monitor {monitor} does not apply to {task}; valid monitors: {string.Join(", ", valid)}.");
+    }
 }

@@ -14,7 +14,12 @@ namespace MLNetBackprop;
 /// <para>Numerics at scoring time: feature values are not checked. Finite features of any size give no exception and no
 /// NaN (standardised inputs are clamped to ±1e20); probabilities stay in [0, 1] and multiclass probabilities sum to 1,
 /// also when logits overflow to ±∞. Raw outputs — the binary <c>Score</c> (logit) and the regression <c>Score</c> — can be
-/// ±∞ for extreme inputs. A NaN feature gives NaN outputs.</para>
+/// ±∞ for extreme inputs.</para>
+/// <para>A NaN feature (missing value) is not an error at scoring time: it gives NaN scores — the multiclass <c>Score</c>
+/// vector, the binary <c>Score</c> and <c>Probability</c>, the regression <c>Score</c> — and a predicted label meaning
+/// "no prediction": the multiclass <c>PredictedLabel</c> is key 0, ML.NET's missing key (<c>MapKeyToValue</c> maps it to
+/// the label type's missing value: an empty string for text, NaN for Single), and the binary <c>PredictedLabel</c> is false. Replace missing values before
+/// the trainer (e.g. <c>ReplaceMissingValues</c>) to get real predictions for such rows.</para>
 /// <para>Thread safety: the transformer, its <c>Transform</c> views and their cursors can be used from many threads at
 /// once (each cursor and each <c>PredictionEngine</c> owns its buffers); a single <c>PredictionEngine</c> cannot.</para>
 /// </remarks>
@@ -38,7 +43,7 @@ public abstract class MlpPredictionTransformerBase : AppendingTransformerBase, I
     /// <summary>The feature column's type: a Single vector of the model's input size.</summary>
     public DataViewType FeatureColumnType { get; }
 
-    /// <summary>The per-epoch training history (empty after loading from a file).</summary>
+    /// <summary>The per-epoch training history (saved with the model; empty for a model saved by a version without it).</summary>
     public TrainingHistory History => Model.History;
 
     private protected LabelKeyValues? KeyValues { get; }
@@ -140,7 +145,7 @@ public abstract class MlpPredictionTransformerBase : AppendingTransformerBase, I
     private protected static (string FeatureColumn, MlpModelParameters Model, LabelKeyValues? KeyValues) Load(object modelLoadContext, ModelIdentity identity, TaskKind task)
     {
         var reader = MLNetBridge.GetReader(modelLoadContext, identity);
-        var payload = PayloadReader.ReadFrom(reader, MlpModelSerializer.Kind, MlpModelSerializer.BodyVersion, MlpModelSerializer.BodyVersion);
+        var payload = PayloadReader.ReadFrom(reader, MlpModelSerializer.Kind, MlpModelSerializer.MinBodyVersion, MlpModelSerializer.BodyVersion);
         var (_, feature, model, keyValues) = MlpModelSerializer.Read(payload, task);
         return (feature, model, keyValues);
     }

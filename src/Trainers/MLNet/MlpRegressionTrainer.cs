@@ -15,8 +15,8 @@ public sealed class MlpRegressionTrainer : MlpTrainerBase<MlpRegressionTrainer.O
     /// <summary>Options of the regression MLP trainer; see <see cref="MlpOptionsBase"/> for the shared ones.</summary>
     public sealed class Options : MlpOptionsBase
     {
-        /// <summary>The loss: <see cref="LossKind.MeanSquaredError"/> (default) or <see cref="LossKind.Huber"/>.</summary>
-        public LossKind Loss { get; set; } = LossKind.MeanSquaredError;
+        /// <summary>The loss: <see cref="RegressionLoss.MeanSquaredError"/> (default) or <see cref="RegressionLoss.Huber"/>.</summary>
+        public RegressionLoss Loss { get; set; } = RegressionLoss.MeanSquaredError;
 
         /// <summary>δ of the Huber loss, in standardised label units (default 1).</summary>
         public float HuberDelta { get; set; } = 1f;
@@ -25,7 +25,8 @@ public sealed class MlpRegressionTrainer : MlpTrainerBase<MlpRegressionTrainer.O
         public override void Validate()
         {
             base.Validate();
-            if (Loss is not (LossKind.MeanSquaredError or LossKind.Huber))
+            CheckMonitor("regression", ValidationMonitor.Loss, ValidationMonitor.RSquared);
+            if (!Enum.IsDefined(Loss))
                 throw new ArgumentOutOfRangeException(nameof(Loss), Loss, "A regression loss is MeanSquaredError or Huber.");
             if (!(HuberDelta > 0 && float.IsFinite(HuberDelta))) throw new ArgumentOutOfRangeException(nameof(HuberDelta), HuberDelta, "HuberDelta must be a finite number > 0.");
         }
@@ -36,7 +37,7 @@ public sealed class MlpRegressionTrainer : MlpTrainerBase<MlpRegressionTrainer.O
     private protected override TaskKind Task => TaskKind.Regression;
 
     private protected override MlpModelParameters Train(IDataView trainData, IDataView? validationData, MlpModelParameters? warmStart, TrainingDataReader.Columns columns) =>
-        TrainCore(trainData, validationData, warmStart, 1, TrainerOptions.Loss, huberDelta: TrainerOptions.HuberDelta);
+        TrainCore(trainData, validationData, warmStart, 1, TrainerOptions.Loss == RegressionLoss.Huber ? LossKind.Huber : LossKind.MeanSquaredError, huberDelta: TrainerOptions.HuberDelta);
 
     private protected override MlpRegressionPredictionTransformer CreateTransformer(MlpModelParameters model, TrainingDataReader.Columns columns) =>
         new(Environment, model, TrainerOptions.FeatureColumnName);

@@ -101,8 +101,10 @@ internal static class MlpTrainingCore
         Network network;
         if (warmStart is not null)
         {
+            // The options' spec (dropout, label smoothing, Huber δ, leaky slope may change), the warm-start model's values.
             CheckCompatible(warmStart.Spec, spec);
-            network = warmStart.Network.Clone();
+            network = new Network(spec, seed);
+            network.LoadState(warmStart.Network.StateBuffers());
         }
         else network = new Network(spec, seed);
 
@@ -229,13 +231,28 @@ internal static class MlpTrainingCore
         var vColumns = TrainingDataReader.CheckSchema(validationData.Schema, task, options.FeatureColumnName, options.LabelColumnName, options.ExampleWeightColumnName);
         if (vColumns.FeatureCount != columns.FeatureCount)
             throw new ArgumentException($"Validation feature column '{options.FeatureColumnName}' has {vColumns.FeatureCount} slots; the training data has {columns.FeatureCount}.", nameof(validationData));
+        if (task == TaskKind.Multiclass)
+        {
+            string label = options.LabelColumnName;
+            if (vColumns.ClassCount != columns.ClassCount)
+                throw new ArgumentException($"Validation label column '{label}' has {vColumns.ClassCount} classes (key values); the training label has {columns.ClassCount}. " +
+                    "Map both with the same fitted MapValueToKey.", nameof(validationData));
+            var trainKeys = LabelKeyValues.FromColumn(columns.Label!.Value, columns.ClassCount);
+            var validationKeys = LabelKeyValues.FromColumn(vColumns.Label!.Value, vColumns.ClassCount);
+            if (trainKeys is not null && validationKeys is not null && trainKeys.FirstDifference(validationKeys) is { } diff)
+                throw new ArgumentException($"Validation label column '{label}' has different key values from the training label: key {diff.Key} is '{diff.Other}' in the validation data and '{diff.Mine}' in the training data. " +
+                    "Map both with the same fitted MapValueToKey.", nameof(validationData));
+        }
         return vColumns;
     }
+
+    /// <summary>The public name of the warm-start parameter (<c>Fit(trainData, modelParameters)</c>), for exceptions.</summary>
+    private const string ModelParametersName = "modelParameters";
 
     private static void CheckWarmStartInput(MlpModelParameters warmStart, int d, MlpOptionsBase options)
     {
         if (warmStart.InputSize != d)
-            throw new ArgumentException($"The warm-start model expects {warmStart.InputSize} features; feature column '{options.FeatureColumnName}' has {d}.", nameof(warmStart));
+            throw new ArgumentException($"The warm-start model expects {warmStart.InputSize} features; feature column '{options.FeatureColumnName}' has {d}.", ModelParametersName);
     }
 
     /// <summary>Honours <c>MLContext.CancelExecution()</c>, as ML.NET's own trainers do, at every batch boundary.</summary>
@@ -329,6 +346,6 @@ internal static class MlpTrainingCore
     {
         if (trained.InputSize != wanted.InputSize || trained.OutputSize != wanted.OutputSize || !trained.HiddenLayers.SequenceEqual(wanted.HiddenLayers)
             || trained.Activation != wanted.Activation || trained.BatchNorm != wanted.BatchNorm || trained.Loss != wanted.Loss)
-            throw new ArgumentException($"The warm-start model's architecture ({trained.InputSize} → [{string.Join(", ", trained.HiddenLayers)}] → {trained.OutputSize}, {trained.Activation}, BatchNorm {trained.BatchNorm}, {trained.Loss}) differs from the options' ({wanted.InputSize} → [{string.Join(", ", wanted.HiddenLayers)}] → {wanted.OutputSize}, {wanted.Activation}, BatchNorm {wanted.BatchNorm}, {wanted.Loss}).", "warmStart");
+            throw new ArgumentException($"The warm-start model's architecture ({trained.InputSize} → [{string.Join(", ", trained.HiddenLayers)}] → {trained.OutputSize}, {trained.Activation}, BatchNorm {trained.BatchNorm}, {trained.Loss}) differs from the options' ({wanted.InputSize} → [{string.Join(", ", wanted.HiddenLayers)}] → {wanted.OutputSize}, {wanted.Activation}, BatchNorm {wanted.BatchNorm}, {wanted.Loss}).", ModelParametersName);
     }
 }

@@ -64,7 +64,7 @@ public class OptimizerApiTests
         Assert.Equal((0.01, 0.0, 0.0, 0.0, 1e-10), (adagrad.LearningRate, adagrad.LearningRateDecay, adagrad.WeightDecay, adagrad.InitialAccumulatorValue, adagrad.Epsilon));
 
         var rms = Assert.IsType<RmsPropOptimizer>(Optimizer.RmsProp());
-        Assert.Equal((0.01, 0.99, 1e-8, 0.0, 0.0, false), (rms.LearningRate, rms.Alpha, rms.Epsilon, rms.WeightDecay, rms.Momentum, rms.Centered));
+        Assert.Equal((0.01, 0.99, 1e-8, 0.0, 0.0, false), (rms.LearningRate, rms.Alpha, rms.Epsilon, rms.WeightDecay, rms.MomentumFactor, rms.Centered));
 
         var adaDelta = Assert.IsType<AdaDeltaOptimizer>(Optimizer.AdaDelta());
         Assert.Equal((1.0, 0.9, 1e-6, 0.0), (adaDelta.LearningRate, adaDelta.Rho, adaDelta.Epsilon, adaDelta.WeightDecay));
@@ -76,13 +76,13 @@ public class OptimizerApiTests
         Assert.Equal((2e-3, 0.9, 0.999, 1e-8, 0.0), (adamax.LearningRate, adamax.Beta1, adamax.Beta2, adamax.Epsilon, adamax.WeightDecay));
 
         var sgd = Assert.IsType<SgdOptimizer>(Optimizer.Sgd());
-        Assert.Equal((0.0, 0.0, false, 0.0), (sgd.Momentum, sgd.Dampening, sgd.IsNesterov, sgd.WeightDecay));
+        Assert.Equal((0.0, 0.0, false, 0.0), (sgd.MomentumFactor, sgd.Dampening, sgd.IsNesterov, sgd.WeightDecay));
 
         var momentum = Assert.IsType<SgdOptimizer>(Optimizer.Momentum());
-        Assert.Equal((0.9, 0.0, false), (momentum.Momentum, momentum.Dampening, momentum.IsNesterov));
+        Assert.Equal((0.9, 0.0, false), (momentum.MomentumFactor, momentum.Dampening, momentum.IsNesterov));
 
         var nesterov = Assert.IsType<SgdOptimizer>(Optimizer.Nesterov());
-        Assert.Equal((0.9, 0.0, true), (nesterov.Momentum, nesterov.Dampening, nesterov.IsNesterov));
+        Assert.Equal((0.9, 0.0, true), (nesterov.MomentumFactor, nesterov.Dampening, nesterov.IsNesterov));
     }
 
     [Fact]
@@ -90,9 +90,9 @@ public class OptimizerApiTests
     {
         Assert.Equal(Optimizer.Adam().ToString(), Optimizer.FromName("adam").ToString());
         Assert.Equal(0.01, Optimizer.FromName("adamw").WeightDecay);
-        Assert.Equal(0.9, Assert.IsType<SgdOptimizer>(Optimizer.FromName("momentum")).Momentum);
+        Assert.Equal(0.9, Assert.IsType<SgdOptimizer>(Optimizer.FromName("momentum")).MomentumFactor);
         Assert.True(Assert.IsType<SgdOptimizer>(Optimizer.FromName("nesterov")).IsNesterov);
-        Assert.Equal(0.0, Assert.IsType<SgdOptimizer>(Optimizer.FromName("sgd")).Momentum);
+        Assert.Equal(0.0, Assert.IsType<SgdOptimizer>(Optimizer.FromName("sgd")).MomentumFactor);
     }
 
     [Fact]

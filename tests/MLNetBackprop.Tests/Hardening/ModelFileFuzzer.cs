@@ -24,7 +24,7 @@ public sealed class ModelFileFuzzer
     private readonly List<Frame> _frames = [];
 
     /// <summary>A payload frame inside entry <see cref="Entry"/> at <see cref="Start"/>, <see cref="Length"/> bytes including the SHA-256.</summary>
-    private sealed record Frame(int Entry, int Start, int Length, string Kind, int BodyStart, int BodyLength, List<Field> Fields, List<int> FloatOffsets)
+    private sealed record Frame(int Entry, int Start, int Length, string Kind, int BodyVersion, int BodyStart, int BodyLength, List<Field> Fields, List<int> FloatOffsets)
     {
         /// <summary>Offset of an int32 whose value the format fixes exactly (given the body length).</summary>
         public int PinnedField => Kind == "Mlp" ? Fields.Last(x => x.Name.StartsWith("state buffer")).Offset : Fields.Single(x => x.Name == "slot count").Offset;
@@ -68,6 +68,7 @@ public sealed class ModelFileFuzzer
         var floats = new List<int>();
         int k = BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(start + 8));
         string kind = Encoding.UTF8.GetString(bytes, start + 12, k);
+        int version = BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(start + 12 + k));
         long n = BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(start + 16 + k));
         fields.Add(new("frame version", 4, 4));
         fields.Add(new("kind length", 8, 4));
@@ -75,11 +76,11 @@ public sealed class ModelFileFuzzer
         fields.Add(new("body length", 16 + k, 8));
         int body = 24 + k;
         var w = new Walker(bytes, start, body, fields, floats);
-        if (kind == "Mlp") WalkMlp(w);
+        if (kind == "Mlp") WalkMlp(w, version);
         else if (kind == "BatchNorm") WalkBatchNorm(w);
         else throw new InvalidOperationException($"Unknown payload kind '{kind}'.");
         if (w.Pos != body + n) throw new InvalidOperationException($"{kind} body walk ended at {w.Pos}, body ends at {body + n}: the fuzzer's layout is out of date.");
-        return new Frame(entry, start, body + (int)n + 32, kind, body, (int)n, fields, floats);
+        return new Frame(entry, start, body + (int)n + 32, kind, version, body, (int)n, fields, floats);
     }
 
     /// <summary>Walks a body, recording integer fields (by frame offset) and Single values.</summary>
@@ -121,7 +122,7 @@ public sealed class ModelFileFuzzer
         }
     }
 
-    private static void WalkMlp(Walker w)
+    private static void WalkMlp(Walker w, int version)
     {
         w.Int32("task");
         w.String("feature column");
@@ -154,6 +155,19 @@ public sealed class ModelFileFuzzer
         }
         int buffers = w.Int32("state buffer count");
         for (int i = 0; i < buffers; i++) w.Singles(w.Int32($"state buffer {i} length"));
+        if (version < 2) return;
+        // Training history (body version 2): its doubles are informational (any value loads), so they are not fuzzed as Singles.
+        int epochs = w.Int32("history epoch count");
+        for (int i = 0; i < epochs; i++)
+        {
+            w.Skip(4 + 8); // epoch number, train loss
+            if (w.Byte() == 1) w.Skip(8); // validation loss
+            if (w.Byte() == 1) w.Skip(8); // validation metric
+            w.Skip(8 + 8); // learning rate, elapsed ticks
+            w.Skip(8 * w.Int32($"history epoch {i} gradient norm count"));
+        }
+        w.Int32("history best epoch"); // at most the last epoch number: every hostile value is out of range
+        w.String("history stop reason");
     }
 
     private static void WalkBatchNorm(Walker w)
@@ -309,7 +323,8 @@ public sealed class ModelFileFuzzer
     {
         var f = Pick(rng);
         var p = Payload(f);
-        int v = new[] { 0, 2, -1, int.MaxValue }[rng.Next(4)];
+        // Another version: unknown ones, and for a version-2 Mlp body version 1, whose layout lacks the history.
+        int v = new[] { 0, f.BodyVersion + 1, -1, f.BodyVersion > 1 ? f.BodyVersion - 1 : int.MaxValue }[rng.Next(4)];
         BinaryPrimitives.WriteInt32LittleEndian(p.AsSpan(f.BodyStart - 12), v);
         Reseal(f, p);
         return With(f, p, "body-version", $"body version {v} (checksum recomputed)");

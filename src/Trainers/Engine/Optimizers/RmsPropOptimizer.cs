@@ -12,7 +12,7 @@ public sealed class RmsPropOptimizer : Optimizer
     /// <param name="alpha">Smoothing constant α.</param>
     /// <param name="epsilon">ε.</param>
     /// <param name="weightDecay">Coupled weight decay.</param>
-    /// <param name="momentum">Momentum μ.</param>
+    /// <param name="momentum">Momentum factor μ.</param>
     /// <param name="centered">Centred variant.</param>
     public RmsPropOptimizer(double learningRate, double alpha, double epsilon, double weightDecay, double momentum, bool centered)
         : base(learningRate, weightDecay)
@@ -22,7 +22,7 @@ public sealed class RmsPropOptimizer : Optimizer
         OptimizerChecks.InRange(momentum, 0, 1, nameof(momentum), upperInclusive: false);
         Alpha = alpha;
         Epsilon = epsilon;
-        Momentum = momentum;
+        MomentumFactor = momentum;
         Centered = centered;
     }
 
@@ -32,8 +32,8 @@ public sealed class RmsPropOptimizer : Optimizer
     /// <summary>ε.</summary>
     public double Epsilon { get; }
 
-    /// <summary>Momentum μ.</summary>
-    public new double Momentum { get; }
+    /// <summary>Momentum factor μ (0 = none). The factory with the same meaning is <see cref="Optimizer.Momentum"/>.</summary>
+    public double MomentumFactor { get; }
 
     /// <summary>True for the centred variant.</summary>
     public bool Centered { get; }
@@ -45,7 +45,7 @@ public sealed class RmsPropOptimizer : Optimizer
     protected internal override int SlotCount => 3;
 
     /// <inheritdoc />
-    public override Optimizer WithLearningRate(double learningRate) => new RmsPropOptimizer(learningRate, Alpha, Epsilon, WeightDecay, Momentum, Centered);
+    public override Optimizer WithLearningRate(double learningRate) => new RmsPropOptimizer(learningRate, Alpha, Epsilon, WeightDecay, MomentumFactor, Centered);
 
     /// <inheritdoc />
     protected internal override unsafe void Update(Span<float> value, ReadOnlySpan<float> gradient, OptimizerSlots slots, double learningRate, long step)
@@ -56,7 +56,7 @@ public sealed class RmsPropOptimizer : Optimizer
             {
                 Value = pv, Grad = pg, Sq = ps, GAvg = pa, Buf = pb,
                 Lr = (float)learningRate, Wd = (float)WeightDecay, A = (float)Alpha, OneMinusA = (float)(1 - Alpha),
-                Eps = (float)Epsilon, Mu = (float)Momentum, Centered = Centered,
+                Eps = (float)Epsilon, Mu = (float)MomentumFactor, Centered = Centered,
                 Width = Engine.OptimizerKernels.DefaultWidth,
             };
             Engine.OptimizerKernels.Execute(rule, value.Length);

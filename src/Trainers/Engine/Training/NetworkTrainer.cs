@@ -98,6 +98,7 @@ public sealed class NetworkTrainer
     /// <returns>The history; <see cref="TrainingHistory.BestEpoch"/> names the epoch whose weights the network now holds.</returns>
     /// <exception cref="TrainingDivergedException">The loss became NaN or infinite and no earlier best weights exist.</exception>
     /// <exception cref="OperationCanceledException">Training was cancelled; the last checkpoint, if any, stays valid.</exception>
+    /// <exception cref="ArgumentException">The rows do not fit the network, or the early-stopping monitor does not fit its loss (<see cref="Evaluator.CheckMonitor"/>).</exception>
     public TrainingHistory Train(ITrainingRows train, ITrainingRows? validation = null)
     {
         ArgumentNullException.ThrowIfNull(train);
@@ -106,6 +107,7 @@ public sealed class NetworkTrainer
         if (validation is not null)
         {
             CheckShape(validation, nameof(validation));
+            Evaluator.CheckMonitor(_network, validation.TargetWidth, Monitor);
             if (validation.Rows == 0) validation = null;
         }
 
