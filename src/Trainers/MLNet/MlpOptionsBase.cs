@@ -34,8 +34,11 @@ public abstract class MlpOptionsBase
     /// <summary>Dropout rate after each hidden activation, in [0, 1) (default 0).</summary>
     public float Dropout { get; set; }
 
-    /// <summary>L2 penalty λ (loss + λ/2·Σw² over weights only), in [0, ∞) (default 0).</summary>
-    public float L2 { get; set; }
+    /// <summary>
+    /// L2 penalty λ (loss + λ/2·Σw² over weights only), in [0, ∞) (default 1e-3: a light penalty that, in
+    /// 5-fold cross-validation on the shipped datasets, never hurt and helped the small noisy ones).
+    /// </summary>
+    public float L2 { get; set; } = 1e-3f;
 
     /// <summary>Batch normalisation between each hidden affine layer and its activation (default false).</summary>
     public bool BatchNorm { get; set; }
