@@ -108,6 +108,24 @@ namespace MLNetBackprop.Internals
         /// locking is needed. A getter reads the input's current row each time it is called.
         /// </summary>
         public abstract Delegate?[] CreateGetters(DataViewRow input, Func<int, bool> isOutputActive);
+
+        /// <summary>
+        /// Optional block-scoring variant of <see cref="CreateGetters"/> for a cursor over <paramref name="source"/>
+        /// opened without shuffling and not part of a cursor set: the mapper may open its own cursors over
+        /// <paramref name="source"/> (e.g. a look-ahead that computes the outputs of many rows at once) as long as the
+        /// getters return exactly what <see cref="CreateGetters"/>' getters would for <paramref name="input"/>'s current
+        /// row. Resources (such cursors) go into <paramref name="owned"/>, disposed with the cursor.
+        /// Returns <see langword="null"/> (the default) to use <see cref="CreateGetters"/>.
+        /// </summary>
+        /// <param name="source">The view <paramref name="input"/> was opened on (schema <see cref="InputSchema"/>).</param>
+        /// <param name="input">The cursor the getters read (its dependency columns are active).</param>
+        /// <param name="isOutputActive">Which outputs are requested.</param>
+        /// <param name="owned">Set to what the cursor must dispose, or null.</param>
+        public virtual Delegate?[]? CreateBatchedGetters(IDataView source, DataViewRowCursor input, Func<int, bool> isOutputActive, out IDisposable? owned)
+        {
+            owned = null;
+            return null;
+        }
     }
 
     /// <summary>A mapper together with the output schema it produces.</summary>
@@ -211,6 +229,14 @@ namespace MLNetBackprop.Internals
         {
             var (outActive, inputs) = _bound.Plan(columnsNeeded);
             var inner = _source.GetRowCursor(inputs, rand);
+            // Without a shuffle, the mapper may score blocks of rows through its own look-ahead cursor.
+            if (rand is null && outActive.Any(a => a))
+            {
+                var batched = _bound.Mapper.CreateBatchedGetters(_source, inner, j => outActive[j], out var owned);
+                if (batched is not null)
+                    return new AppendedCursor(inner, _bound, outActive, batched, owned);
+                owned?.Dispose();
+            }
             return new AppendedCursor(inner, _bound, outActive);
         }
 
@@ -232,14 +258,16 @@ namespace MLNetBackprop.Internals
         private readonly DataViewSchema _schema;
         private readonly bool[] _outActive;
         private readonly Delegate?[] _getters;
+        private readonly IDisposable? _owned;
         private bool _disposed;
 
-        public AppendedCursor(DataViewRowCursor input, BoundAppending bound, bool[] outActive)
+        public AppendedCursor(DataViewRowCursor input, BoundAppending bound, bool[] outActive, Delegate?[]? getters = null, IDisposable? owned = null)
         {
             _input = input;
             _schema = bound.OutputSchema;
             _outActive = outActive;
-            _getters = outActive.Any(a => a) ? bound.Mapper.CreateGetters(input, j => outActive[j]) : new Delegate?[outActive.Length];
+            _getters = getters ?? (outActive.Any(a => a) ? bound.Mapper.CreateGetters(input, j => outActive[j]) : new Delegate?[outActive.Length]);
+            _owned = owned;
         }
 
         public override DataViewSchema Schema => _schema;
@@ -257,7 +285,10 @@ namespace MLNetBackprop.Internals
             if (_disposed)
                 return;
             if (disposing)
+            {
+                _owned?.Dispose();
                 _input.Dispose();
+            }
             _disposed = true;
             base.Dispose(disposing);
         }
