@@ -80,6 +80,8 @@ public abstract class MlpPredictionTransformerBase : AppendingTransformerBase, I
             return parent.CreateGetters(new RowScorer(parent.Model, input, feature), isOutputActive);
         }
 
+        public override bool SupportsBatchedGetters => true;
+
         public override Delegate?[]? CreateBatchedGetters(IDataView source, DataViewRowCursor input, Func<int, bool> isOutputActive, out IDisposable? owned)
         {
             owned = null;

@@ -110,6 +110,12 @@ namespace MLNetBackprop.Internals
         public abstract Delegate?[] CreateGetters(DataViewRow input, Func<int, bool> isOutputActive);
 
         /// <summary>
+        /// Whether <see cref="CreateBatchedGetters"/> may return getters. When true, an unshuffled cursor set is served
+        /// as one block-scored cursor instead of split per-row cursors.
+        /// </summary>
+        public virtual bool SupportsBatchedGetters => false;
+
+        /// <summary>
         /// Optional block-scoring variant of <see cref="CreateGetters"/> for a cursor over <paramref name="source"/>
         /// opened without shuffling and not part of a cursor set: the mapper may open its own cursors over
         /// <paramref name="source"/> (e.g. a look-ahead that computes the outputs of many rows at once) as long as the
@@ -228,7 +234,26 @@ namespace MLNetBackprop.Internals
         public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null)
         {
             var (outActive, inputs) = _bound.Plan(columnsNeeded);
-            var inner = _source.GetRowCursor(inputs, rand);
+            return Create(_source.GetRowCursor(inputs, rand), outActive, rand);
+        }
+
+        public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null)
+        {
+            var (outActive, inputs) = _bound.Plan(columnsNeeded);
+            // A set asked for without a shuffle (ML.NET's downstream transforms and evaluators ask for one on every
+            // cursor when there are several cores): when the mapper scores blocks, one block-scored cursor is worth more
+            // than split per-row cursors (its block product is itself multi-threaded). A set may have fewer than n cursors.
+            if (rand is null && _bound.Mapper.SupportsBatchedGetters && outActive.Any(a => a))
+                return [Create(_source.GetRowCursor(inputs), outActive, rand)];
+            var inners = _source.GetRowCursorSet(inputs, n, rand);
+            var result = new DataViewRowCursor[inners.Length];
+            for (int i = 0; i < inners.Length; i++)
+                result[i] = new AppendedCursor(inners[i], _bound, outActive);
+            return result;
+        }
+
+        private AppendedCursor Create(DataViewRowCursor inner, bool[] outActive, Random? rand)
+        {
             // Without a shuffle, the mapper may score blocks of rows through its own look-ahead cursor.
             if (rand is null && outActive.Any(a => a))
             {
@@ -238,16 +263,6 @@ namespace MLNetBackprop.Internals
                 owned?.Dispose();
             }
             return new AppendedCursor(inner, _bound, outActive);
-        }
-
-        public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null)
-        {
-            var (outActive, inputs) = _bound.Plan(columnsNeeded);
-            var inners = _source.GetRowCursorSet(inputs, n, rand);
-            var result = new DataViewRowCursor[inners.Length];
-            for (int i = 0; i < inners.Length; i++)
-                result[i] = new AppendedCursor(inners[i], _bound, outActive);
-            return result;
         }
     }
 
