@@ -11,8 +11,9 @@ public sealed class InferenceNetwork
     private readonly Block[] _blocks;
 
     /// <summary>One affine map + activation; W is stored inputs × Stride with zero padding columns
-    /// (Stride = Outputs rounded up to a whole Vector512), b is Stride long.</summary>
-    private sealed record Block(float[] Weight, float[] Bias, int Inputs, int Outputs, int Stride, Activation? Activation, float LeakySlope)
+    /// (Stride = Outputs rounded up to a whole Vector512), b is Stride long; <c>DenseWeight</c> is the same
+    /// W unpadded (inputs × Outputs), the B operand of the block product.</summary>
+    private sealed record Block(float[] Weight, float[] DenseWeight, float[] Bias, int Inputs, int Outputs, int Stride, Activation? Activation, float LeakySlope)
     {
         /// <summary>ReLU, leaky ReLU and identity are applied inside the product, before the store.</summary>
         public bool Fused => Activation is null or MLNetBackprop.Activation.Relu or MLNetBackprop.Activation.LeakyRelu or MLNetBackprop.Activation.Identity;
@@ -25,7 +26,7 @@ public sealed class InferenceNetwork
         var pb = new float[stride];
         for (int i = 0; i < inputs; i++) w.AsSpan(i * outputs, outputs).CopyTo(pw.AsSpan(i * stride));
         b.AsSpan(0, outputs).CopyTo(pb);
-        return new Block(pw, pb, inputs, outputs, stride, activation, slope);
+        return new Block(pw, w, pb, inputs, outputs, stride, activation, slope);
     }
 
     /// <summary>Compiles <paramref name="network"/> (a snapshot: later training does not change it).</summary>
@@ -63,6 +64,7 @@ public sealed class InferenceNetwork
         OutputSize = network.OutputSize;
         Link = network.Spec.Loss;
         MaxWidth = _blocks.Max(bl => bl.Stride);
+        MaxOutputs = _blocks.Max(bl => bl.Outputs);
     }
 
     /// <summary>Number of input features.</summary>
@@ -75,6 +77,8 @@ public sealed class InferenceNetwork
     public LossKind Link { get; }
 
     private int MaxWidth { get; }
+
+    private int MaxOutputs { get; }
 
     /// <summary>Per-caller work buffers; not shared between threads.</summary>
     public sealed class Scratch
@@ -105,7 +109,7 @@ public sealed class InferenceNetwork
         for (int bi = 0; bi < _blocks.Length; bi++)
         {
             var block = _blocks[bi];
-            // One pass: bias + x·W + (ReLU / leaky ReLU) in registers, into the padded scratch row.
+            // x·W as ascending FMA chains in registers, then bias + (ReLU / leaky ReLU), into the padded scratch row.
             var y = next.AsSpan(0, block.Stride);
             var fused = block.Fused ? block.Activation ?? Activation.Identity : Activation.Identity;
             Kernels.RowTimesPaddedMatrix(x, block.Weight, block.Bias, y, block.Stride, fused, block.LeakySlope);
@@ -128,6 +132,96 @@ public sealed class InferenceNetwork
         {
             case LossKind.SoftmaxCrossEntropy: Kernels.SoftmaxInPlace(output[..OutputSize]); break;
             case LossKind.SigmoidCrossEntropy: Kernels.SigmoidInPlace(output[..OutputSize]); break;
+        }
+    }
+
+    /// <summary>Per-caller work buffers of <see cref="ForwardBatch"/> for up to <see cref="Capacity"/> rows; not shared between threads.</summary>
+    public sealed class BatchScratch
+    {
+        internal BatchScratch(int capacity, int maxOutputs, int maxWidth)
+        {
+            Capacity = capacity;
+            A = new float[capacity * maxOutputs];
+            B = new float[capacity * maxOutputs];
+            Row = new float[maxWidth];
+        }
+
+        /// <summary>Most rows one <see cref="ForwardBatch"/> call may score with these buffers.</summary>
+        public int Capacity { get; }
+
+        internal float[] A { get; }
+
+        internal float[] B { get; }
+
+        internal float[] Row { get; }
+    }
+
+    /// <summary>Creates block buffers for one caller: capacity × (2 × widest layer) floats.</summary>
+    /// <param name="capacity">Most rows per <see cref="ForwardBatch"/> call.</param>
+    public BatchScratch CreateBatchScratch(int capacity)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        return new BatchScratch(capacity, MaxOutputs, MaxWidth);
+    }
+
+    /// <summary>
+    /// Raw outputs (logits) of a block of rows, bit-identical to <see cref="Forward"/> row by row: each layer is one
+    /// <see cref="Kernels.MatMul"/> (whose every element is the same ascending-k FMA chain from +0 that
+    /// <see cref="Forward"/> computes), then each row goes through the same bias + activation code as a single row,
+    /// on a row of the same padded length.
+    /// </summary>
+    /// <param name="x">At least <paramref name="rows"/> × InputSize (extra rows ignored).</param>
+    /// <param name="rows">Rows to score (at most the scratch capacity).</param>
+    /// <param name="output">Receives rows × OutputSize values (rows × OutputSize row-major at the start of its data).</param>
+    /// <param name="scratch">This caller's block buffers.</param>
+    public void ForwardBatch(Matrix x, int rows, Matrix output, BatchScratch scratch)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(scratch);
+        if (x.Columns != InputSize) throw new ArgumentException($"Expected {InputSize} columns; got {x.Columns}.", nameof(x));
+        if (output.Columns != OutputSize) throw new ArgumentException($"Expected {OutputSize} columns; got {output.Columns}.", nameof(output));
+        if (rows < 0 || rows > x.Rows || rows > output.Rows || rows > scratch.Capacity) throw new ArgumentOutOfRangeException(nameof(rows));
+        if (rows == 0) return;
+        float[] input = x.Data;
+        float[] next = scratch.A;
+        for (int bi = 0; bi < _blocks.Length; bi++)
+        {
+            var block = _blocks[bi];
+            float[] c = bi == _blocks.Length - 1 ? output.Data : next;
+            Kernels.MatMul(input, block.DenseWeight, c, rows, block.Inputs, block.Outputs);
+            var fused = block.Fused ? block.Activation ?? Activation.Identity : Activation.Identity;
+            var row = scratch.Row.AsSpan(0, block.Stride);
+            for (int r = 0; r < rows; r++)
+            {
+                var cr = c.AsSpan(r * block.Outputs, block.Outputs);
+                cr.CopyTo(row);
+                row[block.Outputs..].Clear();
+                Kernels.BiasActivate(row, block.Bias, fused, block.LeakySlope);
+                if (!block.Fused) Kernels.ActivateInPlace(block.Activation!.Value, row[..block.Outputs], block.LeakySlope);
+                row[..block.Outputs].CopyTo(cr);
+            }
+            input = c;
+            next = next == scratch.A ? scratch.B : scratch.A;
+        }
+    }
+
+    /// <summary>Outputs of a block of rows after the link, bit-identical to <see cref="Predict"/> row by row.</summary>
+    /// <param name="x">At least <paramref name="rows"/> × InputSize.</param>
+    /// <param name="rows">Rows to score.</param>
+    /// <param name="output">Receives rows × OutputSize values.</param>
+    /// <param name="scratch">This caller's block buffers.</param>
+    public void PredictBatch(Matrix x, int rows, Matrix output, BatchScratch scratch)
+    {
+        ForwardBatch(x, rows, output, scratch);
+        for (int r = 0; r < rows; r++)
+        {
+            var o = output.Row(r);
+            switch (Link)
+            {
+                case LossKind.SoftmaxCrossEntropy: Kernels.SoftmaxInPlace(o); break;
+                case LossKind.SigmoidCrossEntropy: Kernels.SigmoidInPlace(o); break;
+            }
         }
     }
 

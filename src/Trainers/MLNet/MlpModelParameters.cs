@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using MLNetBackprop.Engine;
 
 namespace MLNetBackprop;
@@ -141,11 +143,52 @@ public sealed class MlpModelParameters
     internal void Forward(ReadOnlySpan<float> features, Span<float> output, Scratch scratch)
     {
         var x = scratch.Features.AsSpan();
-        for (int i = 0; i < x.Length; i++)
+        Standardize(features, x);
+        Inference.Forward(x, output, scratch.Network);
+    }
+
+    /// <summary>
+    /// x = clamp((features − mean) · scale, ±<see cref="InputClamp"/>), NaN passing through; the single-row and the block
+    /// scoring paths both standardise through here.
+    /// </summary>
+    internal void Standardize(ReadOnlySpan<float> features, Span<float> x)
+    {
+        int n = x.Length, i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var hi = Vector256.Create(InputClamp);
+            var lo = Vector256.Create(-InputClamp);
+            var f = MemoryMarshal.Cast<float, Vector256<float>>(features[..n]);
+            var m = MemoryMarshal.Cast<float, Vector256<float>>(_featureMeans.AsSpan(0, n));
+            var s = MemoryMarshal.Cast<float, Vector256<float>>(_featureScales.AsSpan(0, n));
+            var d = MemoryMarshal.Cast<float, Vector256<float>>(x);
+            for (int k = 0; k < d.Length; k++)
+            {
+                var v = (f[k] - m[k]) * s[k];
+                d[k] = Vector256.ConditionalSelect(Vector256.GreaterThan(v, hi), hi, Vector256.ConditionalSelect(Vector256.LessThan(v, lo), lo, v));
+            }
+            i = d.Length * Vector256<float>.Count;
+        }
+        for (; i < n; i++)
         {
             float v = (features[i] - _featureMeans[i]) * _featureScales[i];
             x[i] = v > InputClamp ? InputClamp : v < -InputClamp ? -InputClamp : v; // NaN passes through
         }
-        Inference.Forward(x, output, scratch.Network);
     }
+
+    /// <summary>Per-caller buffers for scoring blocks of rows (<see cref="ForwardBatch"/>); not shared between threads.</summary>
+    internal sealed class BatchScratch(MlpModelParameters model, int capacity)
+    {
+        /// <summary>Standardised features, capacity × InputSize: callers fill rows with <see cref="Standardize"/>.</summary>
+        public readonly Matrix Features = new(capacity, model.InputSize);
+        /// <summary>Raw outputs, capacity × OutputSize.</summary>
+        public readonly Matrix Logits = new(capacity, model.OutputSize);
+        public readonly InferenceNetwork.BatchScratch Network = model.Inference.CreateBatchScratch(capacity);
+        public int Capacity => Network.Capacity;
+    }
+
+    /// <summary>Raw outputs of the first <paramref name="rows"/> standardised rows of <c>scratch.Features</c> into
+    /// <c>scratch.Logits</c>, bit-identical to <see cref="Forward"/> row by row.</summary>
+    internal void ForwardBatch(int rows, BatchScratch scratch) =>
+        Inference.ForwardBatch(scratch.Features, rows, scratch.Logits, scratch.Network);
 }

@@ -84,6 +84,17 @@ public abstract class MlpPredictionTransformerBase : AppendingTransformerBase, I
             if (!Enumerable.Range(0, _outputs.Length).Any(isOutputActive)) return new Delegate?[_outputs.Length];
             return parent.CreateGetters(new RowScorer(parent.Model, input, feature), isOutputActive);
         }
+
+        public override bool SupportsBatchedGetters => true;
+
+        public override Delegate?[]? CreateBatchedGetters(IDataView source, DataViewRowCursor input, Func<int, bool> isOutputActive, out IDisposable? owned)
+        {
+            owned = null;
+            if (!Enumerable.Range(0, _outputs.Length).Any(isOutputActive)) return null;
+            var block = new MlpBlockScorer(parent.Model, source, feature, input);
+            owned = block;
+            return parent.CreateGetters(new RowScorer(parent.Model, input, feature, block), isOutputActive);
+        }
     }
 
     /// <summary>
@@ -98,11 +109,13 @@ public abstract class MlpPredictionTransformerBase : AppendingTransformerBase, I
         private readonly MlpModelParameters.Scratch _scratch;
         private readonly float[] _dense;
         private readonly string _column;
+        private readonly MlpBlockScorer? _block;
         private VBuffer<float> _buffer;
         private long _position = -1;
 
-        public RowScorer(MlpModelParameters model, DataViewRow input, DataViewSchema.Column feature)
+        public RowScorer(MlpModelParameters model, DataViewRow input, DataViewSchema.Column feature, MlpBlockScorer? block = null)
         {
+            _block = block;
             _model = model;
             _input = input;
             _getFeatures = input.GetGetter<VBuffer<float>>(feature);
@@ -123,6 +136,11 @@ public abstract class MlpPredictionTransformerBase : AppendingTransformerBase, I
         {
             long position = _input.Position;
             if (position == _position && position >= 0) return;
+            if (_block is not null && _block.TryGet(position, Logits, Output))
+            {
+                _position = position;
+                return;
+            }
             _getFeatures(ref _buffer);
             if (_buffer.Length != _dense.Length)
                 throw new InvalidOperationException($"Feature column '{_column}', row {position}: the vector has {_buffer.Length} values; the model expects {_dense.Length}.");

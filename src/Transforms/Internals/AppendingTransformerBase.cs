@@ -108,6 +108,30 @@ namespace MLNetBackprop.Internals
         /// locking is needed. A getter reads the input's current row each time it is called.
         /// </summary>
         public abstract Delegate?[] CreateGetters(DataViewRow input, Func<int, bool> isOutputActive);
+
+        /// <summary>
+        /// Whether <see cref="CreateBatchedGetters"/> may return getters. When true, an unshuffled cursor set is served
+        /// as one block-scored cursor instead of split per-row cursors.
+        /// </summary>
+        public virtual bool SupportsBatchedGetters => false;
+
+        /// <summary>
+        /// Optional block-scoring variant of <see cref="CreateGetters"/> for a cursor over <paramref name="source"/>
+        /// opened without shuffling and not part of a cursor set: the mapper may open its own cursors over
+        /// <paramref name="source"/> (e.g. a look-ahead that computes the outputs of many rows at once) as long as the
+        /// getters return exactly what <see cref="CreateGetters"/>' getters would for <paramref name="input"/>'s current
+        /// row. Resources (such cursors) go into <paramref name="owned"/>, disposed with the cursor.
+        /// Returns <see langword="null"/> (the default) to use <see cref="CreateGetters"/>.
+        /// </summary>
+        /// <param name="source">The view <paramref name="input"/> was opened on (schema <see cref="InputSchema"/>).</param>
+        /// <param name="input">The cursor the getters read (its dependency columns are active).</param>
+        /// <param name="isOutputActive">Which outputs are requested.</param>
+        /// <param name="owned">Set to what the cursor must dispose, or null.</param>
+        public virtual Delegate?[]? CreateBatchedGetters(IDataView source, DataViewRowCursor input, Func<int, bool> isOutputActive, out IDisposable? owned)
+        {
+            owned = null;
+            return null;
+        }
     }
 
     /// <summary>A mapper together with the output schema it produces.</summary>
@@ -210,18 +234,35 @@ namespace MLNetBackprop.Internals
         public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null)
         {
             var (outActive, inputs) = _bound.Plan(columnsNeeded);
-            var inner = _source.GetRowCursor(inputs, rand);
-            return new AppendedCursor(inner, _bound, outActive);
+            return Create(_source.GetRowCursor(inputs, rand), outActive, rand);
         }
 
         public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null)
         {
             var (outActive, inputs) = _bound.Plan(columnsNeeded);
+            // A set asked for without a shuffle (ML.NET's downstream transforms and evaluators ask for one on every
+            // cursor when there are several cores): when the mapper scores blocks, one block-scored cursor is worth more
+            // than split per-row cursors (its block product is itself multi-threaded). A set may have fewer than n cursors.
+            if (rand is null && _bound.Mapper.SupportsBatchedGetters && outActive.Any(a => a))
+                return [Create(_source.GetRowCursor(inputs), outActive, rand)];
             var inners = _source.GetRowCursorSet(inputs, n, rand);
             var result = new DataViewRowCursor[inners.Length];
             for (int i = 0; i < inners.Length; i++)
                 result[i] = new AppendedCursor(inners[i], _bound, outActive);
             return result;
+        }
+
+        private AppendedCursor Create(DataViewRowCursor inner, bool[] outActive, Random? rand)
+        {
+            // Without a shuffle, the mapper may score blocks of rows through its own look-ahead cursor.
+            if (rand is null && outActive.Any(a => a))
+            {
+                var batched = _bound.Mapper.CreateBatchedGetters(_source, inner, j => outActive[j], out var owned);
+                if (batched is not null)
+                    return new AppendedCursor(inner, _bound, outActive, batched, owned);
+                owned?.Dispose();
+            }
+            return new AppendedCursor(inner, _bound, outActive);
         }
     }
 
@@ -232,14 +273,16 @@ namespace MLNetBackprop.Internals
         private readonly DataViewSchema _schema;
         private readonly bool[] _outActive;
         private readonly Delegate?[] _getters;
+        private readonly IDisposable? _owned;
         private bool _disposed;
 
-        public AppendedCursor(DataViewRowCursor input, BoundAppending bound, bool[] outActive)
+        public AppendedCursor(DataViewRowCursor input, BoundAppending bound, bool[] outActive, Delegate?[]? getters = null, IDisposable? owned = null)
         {
             _input = input;
             _schema = bound.OutputSchema;
             _outActive = outActive;
-            _getters = outActive.Any(a => a) ? bound.Mapper.CreateGetters(input, j => outActive[j]) : new Delegate?[outActive.Length];
+            _getters = getters ?? (outActive.Any(a => a) ? bound.Mapper.CreateGetters(input, j => outActive[j]) : new Delegate?[outActive.Length]);
+            _owned = owned;
         }
 
         public override DataViewSchema Schema => _schema;
@@ -257,7 +300,10 @@ namespace MLNetBackprop.Internals
             if (_disposed)
                 return;
             if (disposing)
+            {
+                _owned?.Dispose();
                 _input.Dispose();
+            }
             _disposed = true;
             base.Dispose(disposing);
         }

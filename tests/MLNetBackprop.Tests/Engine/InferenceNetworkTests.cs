@@ -52,7 +52,8 @@ public class InferenceNetworkTests
     [InlineData(784, 256, Activation.Relu)]
     [InlineData(33, 200, Activation.LeakyRelu)]
     [InlineData(3, 26, Activation.Relu)]
-    public void PaddedProductMatchesRowProductBitForBit(int inputs, int outputs, Activation fused)
+    [InlineData(300, 17, Activation.Relu)] // two k-blocks in the GEMM
+    public void PaddedProductMatchesGemmBitForBit(int inputs, int outputs, Activation fused)
     {
         var rng = new Random(inputs * 31 + outputs);
         int stride = Kernels.PaddedColumns(outputs);
@@ -63,15 +64,98 @@ public class InferenceNetworkTests
         for (int i = 0; i < w.Length; i++) w[i] = (float)(rng.NextDouble() * 2 - 1);
         for (int i = 0; i < inputs; i++) w.AsSpan(i * outputs, outputs).CopyTo(pw.AsSpan(i * stride));
         for (int j = 0; j < outputs; j++) b[j] = (float)(rng.NextDouble() - 0.5);
-        for (int i = 0; i < inputs; i++) x[i] = rng.Next(5) == 0 ? 0f : (float)(rng.NextDouble() * 2 - 1);
+        for (int i = 0; i < inputs; i++) x[i] = rng.Next(5) == 0 ? (rng.Next(2) == 0 ? 0f : -0f) : (float)(rng.NextDouble() * 2 - 1);
 
-        var expected = new float[outputs];
-        Kernels.RowTimesMatrix(x, w, b, expected);
-        if (fused == Activation.Relu) Kernels.ReluForward(expected, expected);
-        if (fused == Activation.LeakyRelu) Kernels.LeakyReluForward(expected, 0.01f, expected);
+        // The GEMM's element: one FMA chain from +0 in ascending k; then bias and activation on a padded row.
+        var c = new float[outputs];
+        Kernels.MatMul(x, w, c, 1, inputs, outputs);
+        var expected = new float[stride];
+        c.CopyTo(expected, 0);
+        Kernels.BiasActivate(expected, b, fused, 0.01f);
         var y = new float[stride];
         Kernels.RowTimesPaddedMatrix(x, pw, b, y, stride, fused, 0.01f);
         for (int j = 0; j < outputs; j++)
             Assert.Equal(BitConverter.SingleToInt32Bits(expected[j]), BitConverter.SingleToInt32Bits(y[j]));
+        // And close to the plain row product (which adds in a different order).
+        var plain = new float[outputs];
+        Kernels.RowTimesMatrix(x, w, b, plain);
+        if (fused == Activation.Relu) Kernels.ReluForward(plain, plain);
+        if (fused == Activation.LeakyRelu) Kernels.LeakyReluForward(plain, 0.01f, plain);
+        for (int j = 0; j < outputs; j++) Assert.Equal(plain[j], y[j], 1e-4f);
+    }
+
+    public static TheoryData<Activation, bool, int, int[], int> BatchCases()
+    {
+        var data = new TheoryData<Activation, bool, int, int[], int>();
+        int[][] shapes = [[1], [5], [17], [33, 129], [64, 31, 7]];
+        int[] inputs = [1, 7, 16, 33, 300];
+        int[] outputs = [1, 3, 10, 26, 40];
+        int n = 0;
+        foreach (Activation a in Enum.GetValues<Activation>())
+            foreach (bool bn in new[] { false, true })
+            {
+                data.Add(a, bn, inputs[n % inputs.Length], shapes[n % shapes.Length], outputs[(n / 2) % outputs.Length]);
+                n++;
+            }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(BatchCases))]
+    public void BatchForwardMatchesRowForwardBitForBit(Activation activation, bool batchNorm, int inputs, int[] hidden, int outputs)
+    {
+        var spec = new NetworkSpec { InputSize = inputs, HiddenLayers = hidden, OutputSize = outputs, Activation = activation, BatchNorm = batchNorm,
+            Loss = outputs == 1 ? LossKind.SigmoidCrossEntropy : LossKind.SoftmaxCrossEntropy };
+        var inference = new InferenceNetwork(Trained(spec));
+        var rng = new Random(inputs * 7 + outputs);
+        const int rows = 203; // several 6-row micro-tiles and an edge tile
+        var x = new Matrix(rows, inputs);
+        for (int r = 0; r < rows; r++)
+            for (int j = 0; j < inputs; j++)
+                x[r, j] = rng.Next(6) switch
+                {
+                    0 => 0f,
+                    1 => -0f,
+                    2 => (float)(rng.NextDouble() * 2e-3 - 1e-3),
+                    _ => (float)(rng.NextDouble() * 8 - 4),
+                };
+        var scratch = inference.CreateScratch();
+        foreach (int cap in new[] { rows, 64 })
+        {
+            var batch = inference.CreateBatchScratch(cap);
+            var yb = new Matrix(cap, outputs);
+            var yr = new float[outputs];
+            for (int start = 0; start < rows; start += cap)
+            {
+                int m = Math.Min(cap, rows - start);
+                var xb = new Matrix(m, inputs, x.Data.AsSpan(start * inputs, m * inputs).ToArray());
+                inference.PredictBatch(xb, m, yb, batch);
+                for (int r = 0; r < m; r++)
+                {
+                    inference.Predict(x.Row(start + r), yr, scratch);
+                    for (int k = 0; k < outputs; k++)
+                        Assert.True(BitConverter.SingleToInt32Bits(yr[k]) == BitConverter.SingleToInt32Bits(yb[r, k]),
+                            $"row {start + r}, output {k}: per-row {yr[k]:R} vs batch {yb[r, k]:R}");
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void BatchForwardPropagatesNonFiniteInputsLikeRowForward()
+    {
+        var spec = new NetworkSpec { InputSize = 5, HiddenLayers = [9], OutputSize = 3, Activation = Activation.Relu };
+        var inference = new InferenceNetwork(Trained(spec));
+        float[][] rowsIn = [[float.NaN, 1, 2, 3, 4], [float.PositiveInfinity, 0, 0, 0, 0], [float.NegativeInfinity, -0f, 0, 1, 1], [1e38f, 1e38f, -1e38f, 0, 0]];
+        var x = new Matrix(rowsIn.Length, 5, rowsIn.SelectMany(r => r).ToArray());
+        var yb = new Matrix(rowsIn.Length, 3);
+        inference.ForwardBatch(x, rowsIn.Length, yb, inference.CreateBatchScratch(rowsIn.Length));
+        var yr = new float[3];
+        var scratch = inference.CreateScratch();
+        for (int r = 0; r < rowsIn.Length; r++)
+        {
+            inference.Forward(rowsIn[r], yr, scratch);
+            for (int k = 0; k < 3; k++) Assert.Equal(BitConverter.SingleToInt32Bits(yr[k]), BitConverter.SingleToInt32Bits(yb[r, k]));
+        }
     }
 }

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace MLNetBackprop.Engine;
 
@@ -39,10 +40,13 @@ public static partial class Kernels
     /// <summary>
     /// The single-row scoring product y = act(x·W + b), with W stored inputs × <paramref name="stride"/>
     /// (stride a multiple of <see cref="RowPadding"/>, padding columns 0) and b, y at least stride long.
-    /// Same arithmetic as <see cref="RowTimesMatrix"/>: y starts at b and adds x_i·W_i for ascending i,
-    /// skipping x_i = 0, with separate multiply and add (no FMA), so both give the same bits; but the
-    /// accumulators stay in registers (up to 8 Vector512 = 128 columns per pass over x) and ReLU /
-    /// leaky ReLU are applied before the single store. Other activations are left to the caller.
+    /// Each output is computed exactly as the GEMM behind <see cref="MatMul"/> computes an element of
+    /// X·W: one accumulator starting at +0, then acc = fma(x_i, W_ij, acc) for every i in ascending order
+    /// (no zero skipping: fma(0, w, −0) is +0 for w ≥ 0, and 0·∞ is NaN), with FMA exactly when the GEMM
+    /// uses it (<see cref="System.Runtime.Intrinsics.X86.Fma.IsSupported"/>; separate multiply and add otherwise);
+    /// then <see cref="BiasActivate"/> adds b and applies ReLU / leaky ReLU. So a row scored here and the same
+    /// row scored in a block by <see cref="InferenceNetwork.ForwardBatch"/> give the same bits. The accumulators
+    /// stay in registers (up to 8 Vector512 = 128 columns per pass over x). Other activations are left to the caller.
     /// </summary>
     /// <param name="x">The input row (W's row count).</param>
     /// <param name="w">inputs × stride, row-major.</param>
@@ -56,19 +60,56 @@ public static partial class Kernels
         int inputs = x.Length;
         if ((stride & (RowPadding - 1)) != 0 || w.Length < inputs * stride || b.Length < stride || y.Length < stride)
             throw new ArgumentException("Buffers do not match the padded shape.");
-        if (!Vector512.IsHardwareAccelerated)
+        fixed (float* px = x, pw = w, py = y)
         {
-            RowTimesMatrix(x, w[..(inputs * stride)], b, y[..stride]);
-            ApplyFused(y[..stride], fused, slope);
+            if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
+            {
+                int j = 0;
+                for (; j + 128 <= stride; j += 128) Tile8(px, inputs, pw + j, stride, py + j);
+                for (; j + 64 <= stride; j += 64) Tile4(px, inputs, pw + j, stride, py + j);
+                for (; j < stride; j += 16) Tile1(px, inputs, pw + j, stride, py + j);
+            }
+            else if (Fma.IsSupported && Avx.IsSupported)
+            {
+                for (int j = 0; j < stride; j += 16) Tile2x256(px, inputs, pw + j, stride, py + j);
+            }
+            else
+            {
+                for (int j = 0; j < stride; j++)
+                {
+                    float acc = 0f;
+                    float* col = pw + j;
+                    for (int i = 0; i < inputs; i++, col += stride)
+                        acc = Fma.IsSupported ? MathF.FusedMultiplyAdd(px[i], *col, acc) : acc + px[i] * *col;
+                    py[j] = acc;
+                }
+            }
+        }
+        BiasActivate(y[..stride], b[..stride], fused, slope);
+    }
+
+    /// <summary>
+    /// y = act(y + b) element-wise over a padded row (length a multiple of <see cref="RowPadding"/>), act = ReLU,
+    /// leaky ReLU or identity. Both scoring paths (single row and block) finish every layer's product here, on rows
+    /// of the same padded length, so they apply the same operations to every element.
+    /// </summary>
+    /// <param name="y">Products in, activations out (stride values).</param>
+    /// <param name="b">stride bias values.</param>
+    /// <param name="fused">Relu, LeakyRelu, or Identity (anything else: only the bias is added).</param>
+    /// <param name="slope">Leaky ReLU slope.</param>
+    internal static unsafe void BiasActivate(Span<float> y, ReadOnlySpan<float> b, Activation fused, float slope)
+    {
+        if ((y.Length & (RowPadding - 1)) != 0 || b.Length < y.Length) throw new ArgumentException("Buffers do not match the padded shape.");
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var s = Vector512.Create(slope);
+            fixed (float* py = y, pb = b)
+                for (int j = 0; j < y.Length; j += 16)
+                    Act(Vector512.Load(py + j) + Vector512.Load(pb + j), fused, s).Store(py + j);
             return;
         }
-        fixed (float* px = x, pw = w, pb = b, py = y)
-        {
-            int j = 0;
-            for (; j + 128 <= stride; j += 128) Tile8(px, inputs, pw + j, stride, pb + j, py + j, fused, slope);
-            for (; j + 64 <= stride; j += 64) Tile4(px, inputs, pw + j, stride, pb + j, py + j, fused, slope);
-            for (; j < stride; j += 16) Tile1(px, inputs, pw + j, stride, pb + j, py + j, fused, slope);
-        }
+        for (int j = 0; j < y.Length; j++) y[j] += b[j];
+        ApplyFused(y, fused, slope);
     }
 
     private static void ApplyFused(Span<float> y, Activation fused, float slope)
@@ -85,50 +126,52 @@ public static partial class Kernels
         return v;
     }
 
-    private static unsafe void Tile8(float* x, int inputs, float* w, int stride, float* b, float* y, Activation fused, float slope)
+    private static unsafe void Tile8(float* x, int inputs, float* w, int stride, float* y)
     {
-        Vector512<float> a0 = Vector512.Load(b), a1 = Vector512.Load(b + 16), a2 = Vector512.Load(b + 32), a3 = Vector512.Load(b + 48);
-        Vector512<float> a4 = Vector512.Load(b + 64), a5 = Vector512.Load(b + 80), a6 = Vector512.Load(b + 96), a7 = Vector512.Load(b + 112);
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
         for (int i = 0; i < inputs; i++, w += stride)
         {
-            float xi = x[i];
-            if (xi == 0f) continue;
-            var v = Vector512.Create(xi);
-            a0 += Vector512.Load(w) * v; a1 += Vector512.Load(w + 16) * v;
-            a2 += Vector512.Load(w + 32) * v; a3 += Vector512.Load(w + 48) * v;
-            a4 += Vector512.Load(w + 64) * v; a5 += Vector512.Load(w + 80) * v;
-            a6 += Vector512.Load(w + 96) * v; a7 += Vector512.Load(w + 112) * v;
+            var v = Vector512.Create(x[i]);
+            a0 = Avx512F.FusedMultiplyAdd(v, Vector512.Load(w), a0); a1 = Avx512F.FusedMultiplyAdd(v, Vector512.Load(w + 16), a1);
+            a2 = Avx512F.FusedMultiplyAdd(v, Vector512.Load(w + 32), a2); a3 = Avx512F.FusedMultiplyAdd(v, Vector512.Load(w + 48), a3);
+            a4 = Avx512F.FusedMultiplyAdd(v, Vector512.Load(w + 64), a4); a5 = Avx512F.FusedMultiplyAdd(v, Vector512.Load(w + 80), a5);
+            a6 = Avx512F.FusedMultiplyAdd(v, Vector512.Load(w + 96), a6); a7 = Avx512F.FusedMultiplyAdd(v, Vector512.Load(w + 112), a7);
         }
-        var s = Vector512.Create(slope);
-        Act(a0, fused, s).Store(y); Act(a1, fused, s).Store(y + 16); Act(a2, fused, s).Store(y + 32); Act(a3, fused, s).Store(y + 48);
-        Act(a4, fused, s).Store(y + 64); Act(a5, fused, s).Store(y + 80); Act(a6, fused, s).Store(y + 96); Act(a7, fused, s).Store(y + 112);
+        a0.Store(y); a1.Store(y + 16); a2.Store(y + 32); a3.Store(y + 48);
+        a4.Store(y + 64); a5.Store(y + 80); a6.Store(y + 96); a7.Store(y + 112);
     }
 
-    private static unsafe void Tile4(float* x, int inputs, float* w, int stride, float* b, float* y, Activation fused, float slope)
+    private static unsafe void Tile4(float* x, int inputs, float* w, int stride, float* y)
     {
-        Vector512<float> a0 = Vector512.Load(b), a1 = Vector512.Load(b + 16), a2 = Vector512.Load(b + 32), a3 = Vector512.Load(b + 48);
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
         for (int i = 0; i < inputs; i++, w += stride)
         {
-            float xi = x[i];
-            if (xi == 0f) continue;
-            var v = Vector512.Create(xi);
-            a0 += Vector512.Load(w) * v; a1 += Vector512.Load(w + 16) * v;
-            a2 += Vector512.Load(w + 32) * v; a3 += Vector512.Load(w + 48) * v;
+            var v = Vector512.Create(x[i]);
+            a0 = Avx512F.FusedMultiplyAdd(v, Vector512.Load(w), a0); a1 = Avx512F.FusedMultiplyAdd(v, Vector512.Load(w + 16), a1);
+            a2 = Avx512F.FusedMultiplyAdd(v, Vector512.Load(w + 32), a2); a3 = Avx512F.FusedMultiplyAdd(v, Vector512.Load(w + 48), a3);
         }
-        var s = Vector512.Create(slope);
-        Act(a0, fused, s).Store(y); Act(a1, fused, s).Store(y + 16); Act(a2, fused, s).Store(y + 32); Act(a3, fused, s).Store(y + 48);
+        a0.Store(y); a1.Store(y + 16); a2.Store(y + 32); a3.Store(y + 48);
     }
 
-    private static unsafe void Tile1(float* x, int inputs, float* w, int stride, float* b, float* y, Activation fused, float slope)
+    private static unsafe void Tile1(float* x, int inputs, float* w, int stride, float* y)
     {
-        // Two interleaved chains over alternate inputs would change the summation order; one chain keeps it.
-        Vector512<float> a0 = Vector512.Load(b);
+        // One chain per column, ascending i: two interleaved chains would change the summation order.
+        Vector512<float> a0 = default;
+        for (int i = 0; i < inputs; i++, w += stride)
+            a0 = Avx512F.FusedMultiplyAdd(Vector512.Create(x[i]), Vector512.Load(w), a0);
+        a0.Store(y);
+    }
+
+    private static unsafe void Tile2x256(float* x, int inputs, float* w, int stride, float* y)
+    {
+        Vector256<float> a0 = default, a1 = default;
         for (int i = 0; i < inputs; i++, w += stride)
         {
-            float xi = x[i];
-            if (xi == 0f) continue;
-            a0 += Vector512.Load(w) * Vector512.Create(xi);
+            var v = Vector256.Create(x[i]);
+            a0 = Fma.MultiplyAdd(v, Avx.LoadVector256(w), a0);
+            a1 = Fma.MultiplyAdd(v, Avx.LoadVector256(w + 8), a1);
         }
-        Act(a0, fused, Vector512.Create(slope)).Store(y);
+        Avx.Store(y, a0);
+        Avx.Store(y + 8, a1);
     }
 }
