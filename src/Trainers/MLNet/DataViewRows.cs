@@ -159,10 +159,7 @@ internal sealed class DataViewRows : ISequentialRows
         private readonly DataViewRows _rows;
         private readonly DataViewRowCursor _cursor;
         private readonly ValueGetter<VBuffer<float>>? _getFeatures;
-        private readonly ValueGetter<uint>? _getKey;
-        private readonly ValueGetter<bool>? _getBool;
-        private readonly ValueGetter<float>? _getFloat;
-        private readonly ValueGetter<float>? _getWeight;
+        private readonly LabelAndWeightGetters? _labelAndWeight;
         private readonly bool _skip;
         private VBuffer<float> _row;
         private bool _rowFetched; // _row holds the current row's features (fetched by MoveNext to decide on skipping)
@@ -181,11 +178,7 @@ internal sealed class DataViewRows : ISequentialRows
             }
             _cursor = rows._data.GetRowCursor(active);
             if (readValues || _skip) _getFeatures = _cursor.GetGetter<VBuffer<float>>(c.Features);
-            if (!readValues) return;
-            _getKey = rows._task == TaskKind.Multiclass && c.Label is { } kl ? _cursor.GetGetter<uint>(kl) : null;
-            _getBool = rows._task == TaskKind.Binary && c.Label is { } bl ? _cursor.GetGetter<bool>(bl) : null;
-            _getFloat = rows._task == TaskKind.Regression && c.Label is { } rl ? _cursor.GetGetter<float>(rl) : null;
-            _getWeight = c.Weight is { } wc ? _cursor.GetGetter<float>(wc) : null;
+            if (readValues) _labelAndWeight = new LabelAndWeightGetters(_cursor, c, rows._task);
         }
 
         /// <summary>Rows stepped over so far in this pass for non-finite features.</summary>
@@ -204,7 +197,7 @@ internal sealed class DataViewRows : ISequentialRows
                     _getFeatures!(ref _row);
                     _rowFetched = true;
                     // Same rule as TrainingDataReader: a well-formed row with a NaN/±∞ value is skipped; a malformed one is left to Read's error.
-                    if (_row.Length == _rows.FeatureCount && !AllFinite(_row.GetValues()))
+                    if (_row.Length == _rows.FeatureCount && !TrainingDataReader.AllFinite(_row.GetValues()))
                     {
                         Skipped++;
                         _rowFetched = false;
@@ -216,54 +209,19 @@ internal sealed class DataViewRows : ISequentialRows
             return false;
         }
 
-        private static bool AllFinite(ReadOnlySpan<float> values)
-        {
-            foreach (float v in values)
-                if (!float.IsFinite(v)) return false;
-            return true;
-        }
-
         public void Read(Span<float> features, Span<float> targets, out float weight)
         {
-            var c = _rows._columns;
             long row = _cursor.Position;
             if (!_rowFetched) _getFeatures!(ref _row);
-            TrainingDataReader.CopyRow(_row, features, c.Features.Name, row);
+            TrainingDataReader.CopyRow(_row, features, _rows._columns.Features.Name, row);
             if (_rows.Standardize is { } st)
                 for (int j = 0; j < features.Length; j++) features[j] = (features[j] - st.Means[j]) * st.Scales[j];
 
-            // As TrainingDataReader.Read: class index (multiclass), 0/1 (binary), value (regression).
-            float target = 0;
-            if (_getKey is not null)
-            {
-                uint key = 0;
-                _getKey(ref key);
-                if (key == 0 || key > c.ClassCount)
-                    throw new InvalidOperationException($"Label column '{c.Label!.Value.Name}', row {row}: the key is {(key == 0 ? "missing (0)" : key.ToString())}; expected a class key in 1..{c.ClassCount}.");
-                target = key - 1;
-            }
-            else if (_getBool is not null)
-            {
-                bool b = false;
-                _getBool(ref b);
-                target = b ? 1f : 0f;
-            }
-            else if (_getFloat is not null)
-            {
-                _getFloat(ref target);
-                if (!float.IsFinite(target))
-                    throw new InvalidOperationException($"Label column '{c.Label!.Value.Name}', row {row}: the label is {target}; expected a finite number.");
-                if (_rows.LabelScaling is { } ls) target = (target - ls.Mean) / ls.Scale;
-            }
+            float target = _labelAndWeight!.ReadTarget(row);
+            if (_rows.LabelScaling is { } ls) target = (target - ls.Mean) / ls.Scale;
             targets[0] = target;
 
-            weight = 1f;
-            if (_getWeight is not null)
-            {
-                _getWeight(ref weight);
-                if (!(weight >= 0 && float.IsFinite(weight)))
-                    throw new InvalidOperationException($"Example weight column '{c.Weight!.Value.Name}', row {row}: the weight is {weight}; expected a finite number ≥ 0.");
-            }
+            weight = _labelAndWeight.ReadWeight(row);
             if (_rows.ClassWeights is { } cw) weight = cw[(int)target] * weight;
         }
 

@@ -86,10 +86,7 @@ internal static class TrainingDataReader
 
         using var cursor = data.GetRowCursor(active);
         var getFeatures = cursor.GetGetter<VBuffer<float>>(columns.Features);
-        ValueGetter<uint>? getKey = task == TaskKind.Multiclass && columns.Label is { } kl ? cursor.GetGetter<uint>(kl) : null;
-        ValueGetter<bool>? getBool = task == TaskKind.Binary && columns.Label is { } bl ? cursor.GetGetter<bool>(bl) : null;
-        ValueGetter<float>? getFloat = task == TaskKind.Regression && columns.Label is { } rl ? cursor.GetGetter<float>(rl) : null;
-        ValueGetter<float>? getWeight = columns.Weight is { } wc ? cursor.GetGetter<float>(wc) : null;
+        var labelAndWeight = new LabelAndWeightGetters(cursor, columns, task);
         VBuffer<float> row = default;
         string featureName = columns.Features.Name;
         int n = 0;
@@ -116,36 +113,8 @@ internal static class TrainingDataReader
                 }
             }
             CopyRow(row, features.AsSpan(n * d, d), featureName, rowIndex);
-            if (getKey is not null)
-            {
-                uint key = 0;
-                getKey(ref key);
-                if (key == 0 || key > columns.ClassCount)
-                    throw new InvalidOperationException($"Label column '{columns.Label!.Value.Name}', row {rowIndex}: the key is {(key == 0 ? "missing (0)" : key.ToString())}; expected a class key in 1..{columns.ClassCount}.");
-                targets[n] = key - 1;
-            }
-            else if (getBool is not null)
-            {
-                bool b = false;
-                getBool(ref b);
-                targets[n] = b ? 1f : 0f;
-            }
-            else if (getFloat is not null)
-            {
-                float y = 0;
-                getFloat(ref y);
-                if (!float.IsFinite(y))
-                    throw new InvalidOperationException($"Label column '{columns.Label!.Value.Name}', row {rowIndex}: the label is {y}; expected a finite number.");
-                targets[n] = y;
-            }
-            if (getWeight is not null)
-            {
-                float wv = 0;
-                getWeight(ref wv);
-                if (!(wv >= 0 && float.IsFinite(wv)))
-                    throw new InvalidOperationException($"Example weight column '{columns.Weight!.Value.Name}', row {rowIndex}: the weight is {wv}; expected a finite number ≥ 0.");
-                weights![n] = wv;
-            }
+            targets[n] = labelAndWeight.ReadTarget(rowIndex);
+            if (weights is not null) weights[n] = labelAndWeight.ReadWeight(rowIndex);
             n++;
         }
         if (n == 0)
@@ -194,7 +163,8 @@ internal static class TrainingDataReader
         }
     }
 
-    private static bool AllFinite(ReadOnlySpan<float> values)
+    /// <summary>Whether every value is finite (no NaN, no ±∞): the test that decides skipping a row.</summary>
+    internal static bool AllFinite(ReadOnlySpan<float> values)
     {
         foreach (float v in values)
             if (!float.IsFinite(v)) return false;
