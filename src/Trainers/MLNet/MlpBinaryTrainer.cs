@@ -26,15 +26,10 @@ public sealed class MlpBinaryTrainer : MlpTrainerBase<MlpBinaryTrainer.Options, 
         {
             base.Validate();
             CheckMonitor("binary classification", ValidationMonitor.Loss, ValidationMonitor.Accuracy, ValidationMonitor.Auc);
-            if (!Enum.IsDefined(ClassWeighting)) throw new ArgumentOutOfRangeException(nameof(ClassWeighting), ClassWeighting, "Unknown class weighting.");
-            if (ClassWeighting == ClassWeighting.Explicit && ClassWeights is null)
-                throw new ArgumentOutOfRangeException(nameof(ClassWeights), null, "ClassWeighting.Explicit needs ClassWeights.");
-            if (ClassWeights is not null)
+            ClassWeightOptions.Validate(ClassWeighting, ClassWeights, weights =>
             {
-                if (ClassWeights.Length != 2) throw new ArgumentOutOfRangeException(nameof(ClassWeights), ClassWeights.Length, "A binary trainer takes two class weights: [false, true].");
-                foreach (float w in ClassWeights)
-                    if (!(w >= 0 && float.IsFinite(w))) throw new ArgumentOutOfRangeException(nameof(ClassWeights), w, "Class weights must be finite numbers ≥ 0.");
-            }
+                if (weights.Length != 2) throw new ArgumentOutOfRangeException(nameof(ClassWeights), weights.Length, "A binary trainer takes two class weights: [false, true].");
+            });
         }
     }
 
@@ -44,7 +39,7 @@ public sealed class MlpBinaryTrainer : MlpTrainerBase<MlpBinaryTrainer.Options, 
 
     private protected override MlpModelParameters Train(IDataView trainData, IDataView? validationData, MlpModelParameters? warmStart, TrainingDataReader.Columns columns)
     {
-        var weighting = TrainerOptions.ClassWeights is not null && TrainerOptions.ClassWeighting == ClassWeighting.None ? ClassWeighting.Explicit : TrainerOptions.ClassWeighting;
+        var weighting = ClassWeightOptions.Effective(TrainerOptions.ClassWeighting, TrainerOptions.ClassWeights);
         return TrainCore(trainData, validationData, warmStart, 1, LossKind.SigmoidCrossEntropy, classWeights: TrainerOptions.ClassWeights, weighting: weighting);
     }
 

@@ -29,12 +29,7 @@ public sealed class MlpMulticlassTrainer : MlpTrainerBase<MlpMulticlassTrainer.O
         {
             base.Validate();
             CheckMonitor("multiclass classification", ValidationMonitor.Loss, ValidationMonitor.Accuracy);
-            if (!Enum.IsDefined(ClassWeighting)) throw new ArgumentOutOfRangeException(nameof(ClassWeighting), ClassWeighting, "Unknown class weighting.");
-            if (ClassWeighting == ClassWeighting.Explicit && ClassWeights is null)
-                throw new ArgumentOutOfRangeException(nameof(ClassWeights), null, "ClassWeighting.Explicit needs ClassWeights.");
-            if (ClassWeights is not null)
-                foreach (float w in ClassWeights)
-                    if (!(w >= 0 && float.IsFinite(w))) throw new ArgumentOutOfRangeException(nameof(ClassWeights), w, "Class weights must be finite numbers ≥ 0.");
+            ClassWeightOptions.Validate(ClassWeighting, ClassWeights); // the count is checked at Fit, against the label's classes
             if (!(LabelSmoothing >= 0 && LabelSmoothing < 1)) throw new ArgumentOutOfRangeException(nameof(LabelSmoothing), LabelSmoothing, "LabelSmoothing must be in [0, 1).");
         }
     }
@@ -45,7 +40,7 @@ public sealed class MlpMulticlassTrainer : MlpTrainerBase<MlpMulticlassTrainer.O
 
     private protected override MlpModelParameters Train(IDataView trainData, IDataView? validationData, MlpModelParameters? warmStart, TrainingDataReader.Columns columns)
     {
-        var weighting = TrainerOptions.ClassWeights is not null && TrainerOptions.ClassWeighting == ClassWeighting.None ? ClassWeighting.Explicit : TrainerOptions.ClassWeighting;
+        var weighting = ClassWeightOptions.Effective(TrainerOptions.ClassWeighting, TrainerOptions.ClassWeights);
         if (weighting == ClassWeighting.Explicit && TrainerOptions.ClassWeights!.Length != columns.ClassCount)
             throw new ArgumentOutOfRangeException(nameof(Options.ClassWeights), TrainerOptions.ClassWeights.Length, $"ClassWeights has {TrainerOptions.ClassWeights.Length} values; label column '{TrainerOptions.LabelColumnName}' has {columns.ClassCount} classes.");
         return TrainCore(trainData, validationData, warmStart, columns.ClassCount, LossKind.SoftmaxCrossEntropy, TrainerOptions.LabelSmoothing, classWeights: TrainerOptions.ClassWeights, weighting: weighting);
