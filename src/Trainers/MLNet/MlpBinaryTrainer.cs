@@ -40,7 +40,7 @@ public sealed class MlpBinaryTrainer : MlpTrainerBase<MlpBinaryTrainer.Options, 
     private protected override MlpModelParameters Train(IDataView trainData, IDataView? validationData, MlpModelParameters? warmStart, TrainingDataReader.Columns columns)
     {
         var weighting = ClassWeightOptions.Effective(TrainerOptions.ClassWeighting, TrainerOptions.ClassWeights);
-        return TrainCore(trainData, validationData, warmStart, 1, LossKind.SigmoidCrossEntropy, classWeights: TrainerOptions.ClassWeights, weighting: weighting);
+        return TrainCore(trainData, columns, validationData, warmStart, 1, LossKind.SigmoidCrossEntropy, classWeights: TrainerOptions.ClassWeights, weighting: weighting);
     }
 
     private protected override MlpBinaryPredictionTransformer CreateTransformer(MlpModelParameters model, TrainingDataReader.Columns columns) =>

@@ -122,7 +122,7 @@ public abstract class MlpTrainerBase<TOptions, TTransformer> : IEstimator<TTrans
         return new SchemaShape(cols);
     }
 
-    private protected MlpModelParameters TrainCore(IDataView trainData, IDataView? validationData, MlpModelParameters? warmStart,
+    private protected MlpModelParameters TrainCore(IDataView trainData, TrainingDataReader.Columns columns, IDataView? validationData, MlpModelParameters? warmStart,
         int outputSize, LossKind loss, float labelSmoothing = 0, float huberDelta = 1, float[]? classWeights = null, ClassWeighting weighting = ClassWeighting.None)
-        => MlpTrainingCore.Train(Environment, TrainerOptions, Task, trainData, validationData, warmStart, outputSize, loss, labelSmoothing, huberDelta, classWeights, weighting);
+        => MlpTrainingCore.Train(Environment, TrainerOptions, Task, trainData, columns, validationData, warmStart, outputSize, loss, labelSmoothing, huberDelta, classWeights, weighting);
 }

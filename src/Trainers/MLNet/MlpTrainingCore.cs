@@ -12,15 +12,14 @@ namespace MLNetBackprop;
 /// </summary>
 internal static class MlpTrainingCore
 {
+    /// <summary>Trains on <paramref name="trainData"/>, whose schema the caller has checked into <paramref name="columns"/>.</summary>
     public static MlpModelParameters Train(IHostEnvironment env, MlpOptionsBase options, TaskKind task,
-        IDataView trainData, IDataView? validationData, MlpModelParameters? warmStart,
+        IDataView trainData, TrainingDataReader.Columns columns, IDataView? validationData, MlpModelParameters? warmStart,
         int outputSize, LossKind loss, float labelSmoothing, float huberDelta, float[]? classWeights, ClassWeighting weighting)
     {
         options.Validate();
         var host = env.Register("Mlp" + task);
         long seed = options.Seed ?? host.Rand.Next();
-        var columns = TrainingDataReader.CheckSchema(trainData.Schema, task, options.FeatureColumnName, options.LabelColumnName, options.ExampleWeightColumnName);
-        if (task == TaskKind.Multiclass) outputSize = columns.ClassCount;
         if (StreamingWindowRows(options, trainData, columns) is { } windowRows)
             return TrainStreamed(env, host, options, task, trainData, validationData, warmStart, columns, windowRows, seed,
                 outputSize, loss, labelSmoothing, huberDelta, classWeights, weighting);
