@@ -6,13 +6,11 @@ namespace MLNetBackprop.Tests.Transforms;
 
 internal static class TestData
 {
-    public static string Dataset(string file) => Path.Combine(AppContext.BaseDirectory, "Data", "datasets", file);
-
     public static string Reference(string file) => Path.Combine(AppContext.BaseDirectory, "Data", "reference", file);
 
     /// <summary>Iris as four Single columns plus a label.</summary>
     public static IDataView LoadIris(MLContext ml) =>
-        ml.Data.LoadFromTextFile(Dataset("iris.csv"), new[]
+        ml.Data.LoadFromTextFile(Datasets.PathOf("iris.csv"), new[]
         {
             new TextLoader.Column("SepalLength", DataKind.Single, 0),
             new TextLoader.Column("SepalWidth", DataKind.Single, 1),
@@ -23,7 +21,7 @@ internal static class TestData
 
     /// <summary>breast_cancer.csv as a 30-slot Features vector plus Label.</summary>
     public static IDataView LoadBreastCancer(MLContext ml) =>
-        ml.Data.LoadFromTextFile(Dataset("breast_cancer.csv"), new[]
+        ml.Data.LoadFromTextFile(Datasets.PathOf("breast_cancer.csv"), new[]
         {
             new TextLoader.Column("Features", DataKind.Single, 0, 29),
             new TextLoader.Column("Label", DataKind.Single, 30),
