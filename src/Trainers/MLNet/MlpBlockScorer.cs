@@ -69,9 +69,6 @@ internal sealed class MlpBlockScorer : IDisposable
         _max = (int)Math.Clamp(FloatBudget / perRow, 16, MaxBlock);
     }
 
-    /// <summary>Whether block scoring was abandoned for this cursor (every later row goes per row).</summary>
-    public bool Disabled => _disabled;
-
     /// <summary>
     /// The raw outputs and the linked outputs of the row at <paramref name="position"/> (the main cursor's current
     /// row) from a block; false when the row must be scored per row.

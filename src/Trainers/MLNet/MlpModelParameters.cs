@@ -55,18 +55,11 @@ public sealed class MlpModelParameters
     /// <summary>The compiled, thread-safe scoring form.</summary>
     internal InferenceNetwork Inference { get; }
 
-    /// <summary>Per-caller buffers for <see cref="Predict"/>.</summary>
+    /// <summary>Per-caller buffers for <see cref="Forward"/>.</summary>
     internal sealed class Scratch(MlpModelParameters model)
     {
         public readonly float[] Features = new float[model.InputSize];
         public readonly InferenceNetwork.Scratch Network = model.Inference.CreateScratch();
-    }
-
-    /// <summary>Scores one row: standardise, run the network, apply the link (softmax, sigmoid, or label unscaling).</summary>
-    internal void Predict(ReadOnlySpan<float> features, Span<float> output, Scratch scratch)
-    {
-        Forward(features, output, scratch);
-        ApplyLink(output[..OutputSize]);
     }
 
     /// <summary>Maps raw outputs to predictions in place: softmax, sigmoid, or label unscaling for regression.</summary>

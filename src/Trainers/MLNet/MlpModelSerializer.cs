@@ -138,7 +138,8 @@ internal static class MlpModelSerializer
         return history;
     }
 
-    public static (TaskKind Task, string FeatureColumn, MlpModelParameters Model, LabelKeyValues? KeyValues) Read(PayloadReader r, TaskKind expectedTask)
+    /// <summary>Reads a body written by <see cref="Write"/> for <paramref name="expectedTask"/>; any other task is an <see cref="InvalidDataException"/>.</summary>
+    public static (string FeatureColumn, MlpModelParameters Model, LabelKeyValues? KeyValues) Read(PayloadReader r, TaskKind expectedTask)
     {
         var task = (TaskKind)r.ReadInt32("task", (int)expectedTask, (int)expectedTask);
         string feature = r.ReadString("feature column", 4096);
@@ -204,7 +205,7 @@ internal static class MlpModelSerializer
         var history = r.BodyVersion >= 2 ? ReadHistory(r) : null;
         r.EnsureEnd();
         network.LoadState(state);
-        return (task, feature, new MlpModelParameters(network, means, scales, labelMean, labelScale, history), keyValues);
+        return (feature, new MlpModelParameters(network, means, scales, labelMean, labelScale, history), keyValues);
     }
 
     private static void CheckTask(TaskKind task, LossKind loss, int outputs)

@@ -164,8 +164,7 @@ public abstract class MlpPredictionTransformerBase : AppendingTransformerBase, I
     {
         var reader = MLNetBridge.GetReader(modelLoadContext, identity);
         var payload = PayloadReader.ReadFrom(reader, MlpModelSerializer.Kind, MlpModelSerializer.MinBodyVersion, MlpModelSerializer.BodyVersion);
-        var (_, feature, model, keyValues) = MlpModelSerializer.Read(payload, task);
-        return (feature, model, keyValues);
+        return MlpModelSerializer.Read(payload, task);
     }
 
     private protected static DataViewSchema.Annotations ScoreAnnotations(string kind, string valueKind, Action<DataViewSchema.Annotations.Builder>? more = null)

@@ -25,8 +25,6 @@ internal static class Standardization
         private readonly double[] _m2 = new double[columns];
         private long _n, _n2;
 
-        public long Count => _n;
-
         public void AddToMean(ReadOnlySpan<float> row)
         {
             for (int j = 0; j < _mean.Length; j++) _mean[j] += row[j];

@@ -63,13 +63,10 @@ internal static class TrainingDataReader
         return new Columns(features, vt.Size, label, weight, classes);
     }
 
-    /// <summary>Reads every row. Targets: class index (multiclass), 0/1 (binary), value (regression).</summary>
-    public static Dataset Read(IDataView data, Columns columns, TaskKind task, CancellationToken cancellation = default) =>
-        Read(data, columns, task, skipRowsWithNonFiniteFeatures: false, out _, cancellation);
-
     /// <summary>
-    /// Reads every row; with <paramref name="skipRowsWithNonFiniteFeatures"/> a row whose features hold NaN or ±∞
-    /// is left out (its label and weight are not read) and counted in <paramref name="skipped"/> instead of being an error.
+    /// Reads every row. Targets: class index (multiclass), 0/1 (binary), value (regression). With
+    /// <paramref name="skipRowsWithNonFiniteFeatures"/> a row whose features hold NaN or ±∞ is left out (its label
+    /// and weight are not read) and counted in <paramref name="skipped"/> instead of being an error.
     /// </summary>
     public static Dataset Read(IDataView data, Columns columns, TaskKind task, bool skipRowsWithNonFiniteFeatures, out long skipped, CancellationToken cancellation = default)
     {
