@@ -18,7 +18,7 @@ public sealed class MlpBinaryTrainer : MlpTrainerBase<MlpBinaryTrainer.Options, 
         /// <summary>How the two classes are weighted in the loss (default <see cref="ClassWeighting.None"/>).</summary>
         public ClassWeighting ClassWeighting { get; set; }
 
-        /// <summary>Weights of [false, true], used when <see cref="ClassWeighting"/> is <see cref="ClassWeighting.Explicit"/> (setting them selects Explicit).</summary>
+        /// <summary>Weights of [false, true], used when <see cref="ClassWeighting"/> is <see cref="ClassWeighting.Explicit"/> (setting them selects Explicit; default null).</summary>
         public float[]? ClassWeights { get; set; }
 
         /// <inheritdoc />

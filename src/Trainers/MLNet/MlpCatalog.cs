@@ -12,9 +12,9 @@ public static class MlpCatalog
 {
     /// <summary>A multiclass MLP with the most used knobs; everything else takes the defaults of <see cref="MlpMulticlassTrainer.Options"/>.</summary>
     /// <param name="catalog">mlContext.MulticlassClassification.Trainers.</param>
-    /// <param name="labelColumnName">Label column (a key).</param>
-    /// <param name="featureColumnName">Feature column (known-size Single vector).</param>
-    /// <param name="exampleWeightColumnName">Optional example-weight column.</param>
+    /// <param name="labelColumnName">Label column, a key (default "Label").</param>
+    /// <param name="featureColumnName">Feature column, a known-size Single vector (default "Features").</param>
+    /// <param name="exampleWeightColumnName">Optional example-weight column of Single (default null = every row weighs 1).</param>
     /// <param name="hiddenLayers">Hidden layer widths (default [128, 64]).</param>
     /// <param name="optimizer">Optimizer or its name (default Adam, lr 1e-3).</param>
     /// <param name="epochs">Epochs (default 100).</param>
@@ -35,9 +35,9 @@ public static class MlpCatalog
 
     /// <summary>A binary MLP with the most used knobs; everything else takes the defaults of <see cref="MlpBinaryTrainer.Options"/>.</summary>
     /// <param name="catalog">mlContext.BinaryClassification.Trainers.</param>
-    /// <param name="labelColumnName">Label column (Boolean).</param>
-    /// <param name="featureColumnName">Feature column (known-size Single vector).</param>
-    /// <param name="exampleWeightColumnName">Optional example-weight column.</param>
+    /// <param name="labelColumnName">Label column, Boolean (default "Label").</param>
+    /// <param name="featureColumnName">Feature column, a known-size Single vector (default "Features").</param>
+    /// <param name="exampleWeightColumnName">Optional example-weight column of Single (default null = every row weighs 1).</param>
     /// <param name="hiddenLayers">Hidden layer widths (default [128, 64]).</param>
     /// <param name="optimizer">Optimizer or its name (default Adam, lr 1e-3).</param>
     /// <param name="epochs">Epochs (default 100).</param>
@@ -58,9 +58,9 @@ public static class MlpCatalog
 
     /// <summary>A regression MLP with the most used knobs; everything else takes the defaults of <see cref="MlpRegressionTrainer.Options"/>.</summary>
     /// <param name="catalog">mlContext.Regression.Trainers.</param>
-    /// <param name="labelColumnName">Label column (Single).</param>
-    /// <param name="featureColumnName">Feature column (known-size Single vector).</param>
-    /// <param name="exampleWeightColumnName">Optional example-weight column.</param>
+    /// <param name="labelColumnName">Label column, Single (default "Label").</param>
+    /// <param name="featureColumnName">Feature column, a known-size Single vector (default "Features").</param>
+    /// <param name="exampleWeightColumnName">Optional example-weight column of Single (default null = every row weighs 1).</param>
     /// <param name="hiddenLayers">Hidden layer widths (default [128, 64]).</param>
     /// <param name="optimizer">Optimizer or its name (default Adam, lr 1e-3).</param>
     /// <param name="epochs">Epochs (default 100).</param>

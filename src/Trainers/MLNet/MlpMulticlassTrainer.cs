@@ -18,7 +18,7 @@ public sealed class MlpMulticlassTrainer : MlpTrainerBase<MlpMulticlassTrainer.O
         /// <summary>How classes are weighted in the loss (default <see cref="ClassWeighting.None"/>).</summary>
         public ClassWeighting ClassWeighting { get; set; }
 
-        /// <summary>Per-class weights, in key order, used when <see cref="ClassWeighting"/> is <see cref="ClassWeighting.Explicit"/> (setting them selects Explicit).</summary>
+        /// <summary>Per-class weights, in key order, used when <see cref="ClassWeighting"/> is <see cref="ClassWeighting.Explicit"/> (setting them selects Explicit; default null).</summary>
         public float[]? ClassWeights { get; set; }
 
         /// <summary>Label smoothing in [0, 1) (default 0), as PyTorch's CrossEntropyLoss.</summary>

@@ -104,10 +104,10 @@ public abstract class MlpOptionsBase
     /// <summary>Threads for the matrix products (default null = all cores). Results are bit-reproducible for a given seed and thread count.</summary>
     public int? NumberOfThreads { get; set; }
 
-    /// <summary>Receives a report after every epoch (also written to MLContext.Log).</summary>
+    /// <summary>Receives a report after every epoch (default null = none; the reports are also written to MLContext.Log).</summary>
     public IProgress<EpochReport>? Progress { get; set; }
 
-    /// <summary>Cancels training at the next batch boundary with an <see cref="OperationCanceledException"/>.</summary>
+    /// <summary>Cancels training at the next batch boundary with an <see cref="OperationCanceledException"/> (default: none).</summary>
     public CancellationToken CancellationToken { get; set; }
 
     /// <summary>Write a training checkpoint to this file (default null = none); see <see cref="CheckpointEvery"/> and <see cref="ResumeFromCheckpoint"/>.</summary>

@@ -40,10 +40,10 @@ public sealed class SearchSettings
     /// </summary>
     public float ValidationFraction { get; set; } = 0.2f;
 
-    /// <summary>Receives a report after every trial run (every trial in every round), on the search's thread.</summary>
+    /// <summary>Receives a report after every trial run (every trial in every round), on the search's thread (default null = none).</summary>
     public IProgress<TrialReport>? Progress { get; set; }
 
-    /// <summary>Cancels the search (inside a trial, at the next batch) with an <see cref="OperationCanceledException"/>.</summary>
+    /// <summary>Cancels the search (inside a trial, at the next batch) with an <see cref="OperationCanceledException"/> (default: none).</summary>
     public CancellationToken CancellationToken { get; set; }
 
     /// <summary>Checks every setting, naming the first one out of range.</summary>
