@@ -120,7 +120,7 @@ internal sealed class DataViewRows : ISequentialRows
         if (n == 0)
             throw new InvalidOperationException(Skipped > 0
                 ? $"The training data has no usable rows: all {Skipped} rows were skipped because feature column '{_columns.Features.Name}' holds NaN or infinite values (SkipRowsWithNonFiniteFeatures)."
-                : "The training data has no rows.");
+                : $"The training data has no rows (feature column '{_columns.Features.Name}').");
         Rows = n;
         if (features is not null || label is not null)
         {

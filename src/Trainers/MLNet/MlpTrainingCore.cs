@@ -31,7 +31,7 @@ internal static class MlpTrainingCore
         {
             var vColumns = CheckValidationSchema(validationData, columns, task, options);
             train = all;
-            validation = TrainingDataReader.Read(validationData, vColumns, task, options.SkipRowsWithNonFiniteFeatures, out skippedValidation, options.CancellationToken);
+            validation = TrainingDataReader.Read(validationData, vColumns, task, options.SkipRowsWithNonFiniteFeatures, out skippedValidation, options.CancellationToken, role: "validation");
         }
         else (train, validation) = Split(all, options.ValidationFraction, task != TaskKind.Regression, seed);
 
@@ -201,6 +201,9 @@ internal static class MlpTrainingCore
             using var data = host.Start("Data");
             data.Warning(MessageSensitivity.None, skippedNote);
         }
+        // Explicit validation data must have rows, as in memory; a fraction-based split of tiny data may come out empty.
+        if (validationData is not null && validation is not null && validation.Rows == 0)
+            throw new InvalidOperationException($"The validation data has no {(validation.Skipped > 0 ? "usable " : "")}rows (feature column '{columns.Features.Name}').");
         if (validation is not null && validation.Rows == 0) validation = null;
         if (stats.ClassCounts is { } counts) CheckClasses(counts, options.LabelColumnName);
 

@@ -68,7 +68,7 @@ internal static class TrainingDataReader
     /// <paramref name="skipRowsWithNonFiniteFeatures"/> a row whose features hold NaN or ±∞ is left out (its label
     /// and weight are not read) and counted in <paramref name="skipped"/> instead of being an error.
     /// </summary>
-    public static Dataset Read(IDataView data, Columns columns, TaskKind task, bool skipRowsWithNonFiniteFeatures, out long skipped, CancellationToken cancellation = default)
+    public static Dataset Read(IDataView data, Columns columns, TaskKind task, bool skipRowsWithNonFiniteFeatures, out long skipped, CancellationToken cancellation = default, string role = "training")
     {
         skipped = 0;
         var active = new List<DataViewSchema.Column> { columns.Features };
@@ -118,8 +118,8 @@ internal static class TrainingDataReader
         {
             string labelPart = columns.Label is { } lc ? $", label column '{lc.Name}'" : "";
             throw new InvalidOperationException(skipped > 0
-                ? $"The training data has no usable rows: all {skipped} rows were skipped because feature column '{featureName}' holds NaN or infinite values (SkipRowsWithNonFiniteFeatures)."
-                : $"The training data has no rows (feature column '{featureName}'{labelPart}).");
+                ? $"The {role} data has no usable rows: all {skipped} rows were skipped because feature column '{featureName}' holds NaN or infinite values (SkipRowsWithNonFiniteFeatures)."
+                : $"The {role} data has no rows (feature column '{featureName}'{labelPart}).");
         }
         return new Dataset(new Matrix(n, d, features), targets, 1, weights);
     }

@@ -113,4 +113,22 @@ public class ValidationTests
         Assert.Contains("13", e.Message);
         Assert.Contains("4", e.Message);
     }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData(1)]   // a 1 MB budget streams the data
+    public void EmptyValidationDataIsNamedAsValidationData(int? budget)
+    {
+        var ml = new MLContext(1);
+        var (x, y) = Datasets.Load("concrete.csv");
+        var train = MLData.Float(ml, x, y, Enumerable.Range(0, 200));
+        var empty = MLData.Float(ml, x, y, []);
+        var options = new MlpRegressionTrainer.Options { Epochs = 1, MemoryBudgetMegabytes = budget };
+        // 40 copies of concrete: 41,200 rows × (8 features + 2) × 4 bytes ≈ 1.6 MB, over the 1 MB budget.
+        if (budget is not null) train = MLData.Float(ml, x, y, Enumerable.Range(0, 40 * y.Length).Select(i => i % y.Length));
+        var e = Assert.Throws<InvalidOperationException>(() => ml.Regression.Trainers.Mlp(options).Fit(train, empty));
+        Assert.Contains("validation data has no rows", e.Message);
+        // The budget really took the streamed path (the check exists in both).
+        Assert.Equal(budget is not null, e.StackTrace!.Contains("TrainStreamed"));
+    }
 }
