@@ -74,7 +74,7 @@ public static class MlpSearch
         int[] roundEpochs = settings.RoundEpochs();
         var roundTrials = new List<int>();
         var alive = trials;
-        long trainRows = 0, validationRows = 0;
+        long trainRows = CountRows(train), validationRows = CountRows(validation);
         for (int round = 0; round < roundEpochs.Length; round++)
         {
             roundTrials.Add(alive.Count);
@@ -101,11 +101,6 @@ public static class MlpSearch
                     trained = history.Epochs.Count;
                     bestEpoch = history.BestEpoch;
                     metric = Measure(ml, settings.Metric, task, options, model, validation);
-                    if (trainRows == 0)
-                    {
-                        trainRows = train.GetRowCount() ?? 0;
-                        validationRows = validation.GetRowCount() ?? 0;
-                    }
                 }
                 catch (TrainingDivergedException e)
                 {
@@ -150,6 +145,16 @@ public static class MlpSearch
             .ToList();
         return new SearchResult<TOptions>(baseOptions, (int)seed, settings.Metric, leaderboard, roundEpochs, roundTrials,
             trainRows, validationRows, split, clock.Elapsed);
+    }
+
+    /// <summary>The view's row count, counted with a cursor over no columns when the view does not know it.</summary>
+    private static long CountRows(IDataView data)
+    {
+        if (data.GetRowCount() is { } known) return known;
+        long n = 0;
+        using var cursor = data.GetRowCursor([]);
+        while (cursor.MoveNext()) n++;
+        return n;
     }
 
     private static TaskKind TaskOf(MlpOptionsBase options) => options switch
