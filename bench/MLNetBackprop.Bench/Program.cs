@@ -2,7 +2,7 @@ using System.Runtime.Intrinsics.X86;
 using MLNetBackprop.Bench;
 using MLNetBackprop.Engine;
 
-// Usage: dotnet run -c Release --project bench/MLNetBackprop.Bench -- [gemm|epoch|all|profile|scoring|tabular|curves|alloc] [options]
+// Usage: dotnet run -c Release --project bench/MLNetBackprop.Bench -- [gemm|epoch|all|profile|scoring|tabular|tabprof|curves|alloc] [options]
 //   --threads 1,2     thread counts (torch.set_num_threads and Kernels.MaxThreads)
 //   --batches 32,128,512
 //   --reps N          repetitions (GEMM samples per candidate; default 15)
@@ -66,6 +66,13 @@ if (mode is "tabular")
     md.WriteLine("### Small tabular net vs TorchSharp, and ML.NET's trainers");
     md.WriteLine();
     ScoringBench.RunTabular(threads, epochs, md);
+    md.WriteLine();
+}
+if (mode is "tabprof")
+{
+    md.WriteLine($"### Our tabular epoch and per-batch breakdown ({epochs} epochs, {reps} interleaved samples)");
+    md.WriteLine();
+    TabularProfile.Run(threads, epochs, reps, md);
     md.WriteLine();
 }
 if (mode is "curves")
