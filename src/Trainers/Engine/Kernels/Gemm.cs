@@ -100,11 +100,10 @@ internal static unsafe class Gemm
             }
             else
             {
-                var options = Job.Options(threads);
                 job.PackChunks = Math.Min(threads, nSlivers);
-                if (job.PackChunks > 1) Parallel.For(0, job.PackChunks, options, job.PackBBody);
+                if (job.PackChunks > 1) WorkerPool.Run(job.PackBWork, job.PackChunks, threads);
                 else job.PackB(0);
-                Parallel.For(0, rowTiles * colTiles, options, job.RunTileBody);
+                WorkerPool.Run(job.TileWork, rowTiles * colTiles, threads);
             }
         }
         finally
@@ -119,10 +118,9 @@ internal static unsafe class Gemm
     private sealed class Job
     {
         [ThreadStatic] private static Job? t_job;
-        private static ParallelOptions? s_options;
 
-        public readonly Action<int> PackBBody;
-        public readonly Action<int> RunTileBody;
+        public readonly PoolWork PackBWork;
+        public readonly PoolWork TileWork;
         public int PackChunks = 1;
 
         private Variant _v;
@@ -134,8 +132,18 @@ internal static unsafe class Gemm
 
         private Job()
         {
-            PackBBody = PackB;
-            RunTileBody = RunTile;
+            PackBWork = new PackBItems(this);
+            TileWork = new TileItems(this);
+        }
+
+        private sealed class PackBItems(Job job) : PoolWork
+        {
+            public override void Run(int index) => job.PackB(index);
+        }
+
+        private sealed class TileItems(Job job) : PoolWork
+        {
+            public override void Run(int index) => job.RunTile(index);
         }
 
         public static Job Get()
@@ -146,14 +154,6 @@ internal static unsafe class Gemm
         }
 
         public static void Return(Job j) => t_job = j;
-
-        public static ParallelOptions Options(int threads)
-        {
-            var o = s_options;
-            if (o is null || o.MaxDegreeOfParallelism != threads)
-                s_options = o = new ParallelOptions { MaxDegreeOfParallelism = threads };
-            return o;
-        }
 
         public void Set(Variant v, Isa isa, float[] a, float[] b, float[] c, int m, int k, int n, bool accumulate,
             int kc, int mSlivers, int nSlivers, int nPad, int rowTiles, int colTiles, float[] packB)

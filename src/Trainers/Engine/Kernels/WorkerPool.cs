@@ -1,0 +1,198 @@
+using System.Diagnostics;
+using System.Runtime.ExceptionServices;
+
+namespace MLNetBackprop.Engine;
+
+/// <summary>Work items a <see cref="WorkerPool"/> dispatch runs: <see cref="Run"/> for every index in [0, count).</summary>
+internal abstract class PoolWork
+{
+    /// <summary>Runs item <paramref name="index"/>. Items of one dispatch must be independent.</summary>
+    /// <param name="index">The item.</param>
+    public abstract void Run(int index);
+}
+
+/// <summary>
+/// A small persistent fork/join pool for the kernels (GEMM tiles, optimizer chunks), replacing one
+/// <c>Parallel.For</c> per product: no allocation per dispatch, and no waiting for a helper that is not
+/// running.
+/// </summary>
+/// <remarks>
+/// <para>The caller takes part: items are claimed one at a time from a shared counter by the caller and
+/// by up to threads − 1 helper threads. A helper that is descheduled (the machine is busy) simply claims
+/// nothing, and the caller runs the items itself; the caller only ever waits for items a helper has
+/// already started. Which thread runs an item never changes what the item computes, so results do not
+/// depend on the thread count or on timing (the kernels split outputs, never a sum).</para>
+/// <para>Helpers spin for <see cref="SpinMicroseconds"/> after a dispatch, waiting for the next (the
+/// products of a mini-batch follow each other within microseconds), then block. One dispatch at a time:
+/// a caller that finds the pool busy (a concurrent training) runs its items on its own thread.</para>
+/// </remarks>
+internal static class WorkerPool
+{
+    /// <summary>How long an idle helper spins for the next dispatch before blocking.</summary>
+    private const int SpinMicroseconds = 200;
+
+    /// <summary>The most helper threads ever started.</summary>
+    private const int MaxHelpers = 63;
+
+    private static readonly object s_gate = new();
+    private static readonly long s_spinTicks = Math.Max(1, Stopwatch.Frequency * (long.TryParse(Environment.GetEnvironmentVariable("MLNBP_SPIN"), out var us) ? us : SpinMicroseconds) / 1_000_000);
+
+    /// <summary>1 while a dispatch owns the pool.</summary>
+    private static int s_busy;
+    /// <summary>(generation &lt;&lt; 32) | next unclaimed item. The generation changes first (with no item claimable) whenever a new dispatch is set up.</summary>
+    private static long s_claim;
+    private static PoolWork? s_work;
+    private static int s_count;
+    /// <summary>Helpers with an index below this take part in the current dispatch.</summary>
+    private static int s_allowed;
+    /// <summary>Items finished by helpers in the current dispatch.</summary>
+    private static int s_done;
+    private static int s_sleeping;
+    private static int s_helpers;
+    private static Exception? s_error;
+    private static uint s_generation;
+
+    /// <summary>
+    /// Runs <c>work.Run(i)</c> once for every i in [0, <paramref name="count"/>), on the calling thread and up
+    /// to <paramref name="threads"/> − 1 helpers, and returns when all have finished.
+    /// </summary>
+    /// <param name="work">The items.</param>
+    /// <param name="count">Number of items.</param>
+    /// <param name="threads">Most threads to use, the caller included.</param>
+    public static void Run(PoolWork work, int count, int threads)
+    {
+        threads = Math.Min(Math.Min(threads, count), MaxHelpers + 1);
+        if (threads <= 1 || Interlocked.CompareExchange(ref s_busy, 1, 0) != 0)
+        {
+            for (int i = 0; i < count; i++) work.Run(i);
+            return;
+        }
+        try
+        {
+            EnsureHelpers(threads - 1);
+            ulong gen = ++s_generation;
+            // Close the previous dispatch for good before changing what the items are.
+            Interlocked.Exchange(ref s_claim, (long)((gen << 32) | uint.MaxValue));
+            s_work = work;
+            s_count = count;
+            s_allowed = threads - 1;
+            s_done = 0;
+            s_error = null;
+            Interlocked.Exchange(ref s_claim, (long)(gen << 32));
+            if (Volatile.Read(ref s_sleeping) > 0)
+                lock (s_gate) Monitor.PulseAll(s_gate);
+
+            int mine = 0;
+            try
+            {
+                while (TryClaim(gen, out var w, out int i))
+                {
+                    mine++;
+                    w.Run(i);
+                }
+            }
+            finally
+            {
+                // After an exception here, claim (and skip) what is left so that the count below is right.
+                while (TryClaim(gen, out _, out _)) mine++;
+                // Every item is claimed now; wait for the ones helpers are running (they share our buffers).
+                int helpers = count - mine;
+                if (Volatile.Read(ref s_done) < helpers)
+                {
+                    var spin = new SpinWait();
+                    while (Volatile.Read(ref s_done) < helpers) spin.SpinOnce(sleep1Threshold: -1);
+                }
+            }
+            if (s_error is { } e) ExceptionDispatchInfo.Capture(e).Throw();
+        }
+        finally
+        {
+            s_work = null;
+            Volatile.Write(ref s_busy, 0);
+        }
+    }
+
+    /// <summary>Claims the next item of dispatch <paramref name="gen"/>, if any is left.</summary>
+    private static bool TryClaim(ulong gen, out PoolWork work, out int index)
+    {
+        while (true)
+        {
+            long s = Volatile.Read(ref s_claim);
+            uint next = (uint)s;
+            // Read after the claim word: the dispatch these belong to is the one whose generation the CAS below checks.
+            int count = Volatile.Read(ref s_count);
+            var w = Volatile.Read(ref s_work);
+            if ((ulong)s >> 32 != (gen & uint.MaxValue) || next >= (uint)count || w is null)
+            {
+                work = null!;
+                index = -1;
+                return false;
+            }
+            if (Interlocked.CompareExchange(ref s_claim, s + 1, s) == s)
+            {
+                work = w;
+                index = (int)next;
+                return true;
+            }
+        }
+    }
+
+    private static void EnsureHelpers(int wanted)
+    {
+        if (Volatile.Read(ref s_helpers) >= wanted) return;
+        lock (s_gate)
+        {
+            while (s_helpers < wanted)
+            {
+                int id = s_helpers;
+                var t = new Thread(() => HelperLoop(id)) { IsBackground = true, Name = $"MLNetBackprop kernel helper {id + 1}" };
+                t.Start();
+                s_helpers++;
+            }
+        }
+    }
+
+    private static void HelperLoop(int id)
+    {
+        ulong seen = (ulong)Volatile.Read(ref s_claim) >> 32;
+        while (true)
+        {
+            ulong gen = WaitForDispatch(seen);
+            seen = gen;
+            if (id >= Volatile.Read(ref s_allowed)) continue;
+            while (TryClaim(gen, out var w, out int i))
+            {
+                try { w.Run(i); }
+                catch (Exception e) { Interlocked.CompareExchange(ref s_error, e, null); }
+                Interlocked.Increment(ref s_done);
+            }
+        }
+    }
+
+    /// <summary>Spins, then blocks, until a dispatch with a generation other than <paramref name="seen"/> is open.</summary>
+    private static ulong WaitForDispatch(ulong seen)
+    {
+        long until = Stopwatch.GetTimestamp() + s_spinTicks;
+        while (true)
+        {
+            long s = Volatile.Read(ref s_claim);
+            if ((ulong)s >> 32 != seen && (uint)s != uint.MaxValue) return (ulong)s >> 32;
+            if (Stopwatch.GetTimestamp() > until) break;
+            Thread.SpinWait(20);
+        }
+        lock (s_gate)
+        {
+            Interlocked.Increment(ref s_sleeping);
+            try
+            {
+                while (true)
+                {
+                    long s = Volatile.Read(ref s_claim);
+                    if ((ulong)s >> 32 != seen && (uint)s != uint.MaxValue) return (ulong)s >> 32;
+                    Monitor.Wait(s_gate);
+                }
+            }
+            finally { Interlocked.Decrement(ref s_sleeping); }
+        }
+    }
+}
