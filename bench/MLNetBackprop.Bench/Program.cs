@@ -2,7 +2,7 @@ using System.Runtime.Intrinsics.X86;
 using MLNetBackprop.Bench;
 using MLNetBackprop.Engine;
 
-// Usage: dotnet run -c Release --project bench/MLNetBackprop.Bench -- [gemm|epoch|ours|all|profile|scoring|tabular|tabprof|curves|alloc] [options]
+// Usage: dotnet run -c Release --project bench/MLNetBackprop.Bench -- [gemm|epoch|ours|split|all|profile|scoring|tabular|tabprof|curves|alloc] [options]
 //   --threads 1,2     thread counts (torch.set_num_threads and Kernels.MaxThreads)
 //   --batches 32,128,512
 //   --reps N          repetitions (GEMM samples per candidate; default 15)
@@ -55,6 +55,13 @@ if (mode is "ours")
     md.WriteLine("|---|---|---|---|---|---|---|");
     var (x, y) = EpochBench.MakeData();
     foreach (int t in threads) EpochBench.RunOurs(x, y, batches, t, warmup: 1, reps: epochs, md);
+    md.WriteLine();
+}
+if (mode is "split")
+{
+    md.WriteLine($"### Each product at 1 vs 2 threads (median of {reps} interleaved samples)");
+    md.WriteLine();
+    SplitBench.Run(reps, md);
     md.WriteLine();
 }
 if (mode is "profile")

@@ -35,7 +35,7 @@ internal static unsafe class Gemm
     /// <summary>Rows of A packed per task and k-block, in slivers (20 × 6 = 120 rows, ~120 KB).</summary>
     private const int McSliversMax = 20;
     /// <summary>Below this many flops (2mnk) a product runs on the calling thread.</summary>
-    internal const long ParallelFlopThreshold = 3_000_000;
+    internal static readonly long ParallelFlopThreshold = long.TryParse(Environment.GetEnvironmentVariable("MLNBP_MINFLOP"), out var f) ? f : 3_000_000;
 
     /// <summary>Which micro-kernel runs (tests may force a narrower one; all give bit-identical results).</summary>
     internal enum Isa { Scalar, Avx2, Avx512 }

@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace MLNetBackprop.Engine;
 
 /// <summary>
@@ -78,6 +80,23 @@ public sealed class SoftmaxCrossEntropyLoss : Loss
         double keep = 1 - LabelSmoothing, smooth = LabelSmoothing / classes;
         double weightSum = cw is null ? classes : _classWeightSum;
         double total = 0;
+
+        // e[i, k] = exp(x[i, k] − max_k x[i, k]) in double for the whole batch, with one vectorised exp
+        // (rows whose maximum is not finite keep the scalar path below).
+        int n = rows * classes;
+        var e = t_exp is { } buf && buf.Length >= n ? buf : (t_exp = new double[Math.Max(n, 1024)]);
+        var eSpan = e.AsSpan(0, n);
+        var xs = output.Span;
+        for (int i = 0, o = 0; i < rows; i++, o += classes)
+        {
+            float m = float.NegativeInfinity;
+            for (int k = 0; k < classes; k++)
+                if (xs[o + k] > m) m = xs[o + k];
+            double md = float.IsFinite(m) ? m : 0;
+            for (int k = 0; k < classes; k++) e[o + k] = xs[o + k] - md;
+        }
+        TensorPrimitives.Exp(eSpan, eSpan);
+
         for (int i = 0; i < rows; i++)
         {
             var x = output.Row(i);
@@ -90,7 +109,24 @@ public sealed class SoftmaxCrossEntropyLoss : Loss
             }
             int t = (int)targets[i];
             double wt = cw is null ? 1 : cw[t];
-            double lse = Kernels.LogSumExp(x, out _);
+            var ei = eSpan.Slice(i * classes, classes);
+            double lse;
+            double max = double.NegativeInfinity;
+            for (int k = 0; k < classes; k++)
+                if (x[k] > max) max = x[k];
+            if (double.IsFinite(max))
+            {
+                double sum = 0;
+                for (int k = 0; k < classes; k++) sum += ei[k];
+                lse = max + Math.Log(sum);
+                double inv = 1 / sum;
+                for (int k = 0; k < classes; k++) ei[k] *= inv; // pₖ
+            }
+            else
+            {
+                lse = Kernels.LogSumExp(x, out _);
+                for (int k = 0; k < classes; k++) ei[k] = Math.Exp(x[k] - lse);
+            }
             double rowLoss = keep * wt * (lse - x[t]);
             if (smooth != 0)
             {
@@ -105,7 +141,7 @@ public sealed class SoftmaxCrossEntropyLoss : Loss
             double bs = r * scale * smooth;                            // smoothing part, times w[k]
             for (int k = 0; k < classes; k++)
             {
-                double p = Math.Exp(x[k] - lse); // reads xₖ before gₖ is written, so g may alias x
+                double p = ei[k];
                 double gk = a * p - bs * (cw is null ? 1 : cw[k]);
                 if (k == t) gk -= bt;
                 g[k] = (float)gk;
@@ -121,6 +157,9 @@ public sealed class SoftmaxCrossEntropyLoss : Loss
         ArgumentNullException.ThrowIfNull(output);
         Kernels.SoftmaxRowsInPlace(output.Span, output.Columns);
     }
+
+    /// <summary>Per-thread scratch for the batch's exponentials.</summary>
+    [ThreadStatic] private static double[]? t_exp;
 
     private static int ClassIndex(float target, int classes, int row)
     {
