@@ -1,5 +1,3 @@
-using System.Numerics.Tensors;
-
 namespace MLNetBackprop.Engine;
 
 /// <summary>
@@ -81,22 +79,9 @@ public sealed class SoftmaxCrossEntropyLoss : Loss
         double weightSum = cw is null ? classes : _classWeightSum;
         double total = 0;
 
-        // e[i, k] = exp(x[i, k] − max_k x[i, k]) in double for the whole batch, with one vectorised exp
-        // (rows whose maximum is not finite keep the scalar path below).
-        int n = rows * classes;
-        var e = t_exp is { } buf && buf.Length >= n ? buf : (t_exp = new double[Math.Max(n, 1024)]);
-        var eSpan = e.AsSpan(0, n);
-        var xs = output.Span;
-        for (int i = 0, o = 0; i < rows; i++, o += classes)
-        {
-            float m = float.NegativeInfinity;
-            for (int k = 0; k < classes; k++)
-                if (xs[o + k] > m) m = xs[o + k];
-            double md = float.IsFinite(m) ? m : 0;
-            for (int k = 0; k < classes; k++) e[o + k] = xs[o + k] - md;
-        }
-        TensorPrimitives.Exp(eSpan, eSpan);
-
+        // Per row: eₖ = exp(xₖ − max) once (scalar Math.Exp: deterministic whatever the JIT tier), then
+        // log-sum-exp = max + log Σe and pₖ = eₖ / Σe. Rows whose maximum is not finite take LogSumExp.
+        var e = t_exp is { } buf && buf.Length >= classes ? buf : (t_exp = new double[Math.Max(classes, 64)]);
         for (int i = 0; i < rows; i++)
         {
             var x = output.Row(i);
@@ -109,7 +94,7 @@ public sealed class SoftmaxCrossEntropyLoss : Loss
             }
             int t = (int)targets[i];
             double wt = cw is null ? 1 : cw[t];
-            var ei = eSpan.Slice(i * classes, classes);
+            var ei = e.AsSpan(0, classes);
             double lse;
             double max = double.NegativeInfinity;
             for (int k = 0; k < classes; k++)
@@ -117,7 +102,7 @@ public sealed class SoftmaxCrossEntropyLoss : Loss
             if (double.IsFinite(max))
             {
                 double sum = 0;
-                for (int k = 0; k < classes; k++) sum += ei[k];
+                for (int k = 0; k < classes; k++) sum += ei[k] = Math.Exp(x[k] - max);
                 lse = max + Math.Log(sum);
                 double inv = 1 / sum;
                 for (int k = 0; k < classes; k++) ei[k] *= inv; // pₖ
@@ -158,7 +143,7 @@ public sealed class SoftmaxCrossEntropyLoss : Loss
         Kernels.SoftmaxRowsInPlace(output.Span, output.Columns);
     }
 
-    /// <summary>Per-thread scratch for the batch's exponentials.</summary>
+    /// <summary>Per-thread scratch for one row's exponentials.</summary>
     [ThreadStatic] private static double[]? t_exp;
 
     private static int ClassIndex(float target, int classes, int row)
