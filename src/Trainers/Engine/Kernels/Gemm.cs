@@ -229,6 +229,7 @@ internal static unsafe class Gemm
                         int i0 = (r0 + r) * MR;
                         int rows = Math.Min(MR, _m - i0);
                         float* d = pa + (long)r * MR * kcLen;
+                        if (_v == Variant.TN && rows == MR) continue; // read in place (see below)
                         if (_v == Variant.TN) PackATransposed(ap, _m, pc, kcLen, i0, rows, d);
                         else PackARows(ap, _k, pc, kcLen, i0, rows, d);
                     }
@@ -242,11 +243,15 @@ internal static unsafe class Gemm
                         {
                             int i0 = (r0 + r) * MR;
                             int rows = Math.Min(MR, _m - i0);
-                            float* asl = pa + (long)r * MR * kcLen;
+                            // op(A) = Aᵀ: a full sliver's column p (A[pc+p, i0 .. i0+6)) is already contiguous,
+                            // so the kernel reads A in place with a step of one row of A; otherwise the packed sliver.
+                            bool inPlace = _v == Variant.TN && rows == MR;
+                            float* asl = inPlace ? ap + (long)pc * _m + i0 : pa + (long)r * MR * kcLen;
+                            int aStep = inPlace ? _m : MR;
                             float* ct0 = cp + (long)i0 * _n + j0;
                             if (rows == MR && cols == NR)
                             {
-                                MicroKernel(isa, kcLen, asl, bs, ct0, _n, load);
+                                MicroKernel(isa, kcLen, asl, aStep, bs, ct0, _n, load);
                             }
                             else
                             {
@@ -254,7 +259,7 @@ internal static unsafe class Gemm
                                 if (load)
                                     for (int i = 0; i < rows; i++)
                                         for (int j = 0; j < cols; j++) tmp[i * NR + j] = ct0[(long)i * _n + j];
-                                MicroKernel(isa, kcLen, asl, bs, tmp, NR, load);
+                                MicroKernel(isa, kcLen, asl, aStep, bs, tmp, NR, load);
                                 for (int i = 0; i < rows; i++)
                                     for (int j = 0; j < cols; j++) ct0[(long)i * _n + j] = tmp[i * NR + j];
                             }
@@ -403,16 +408,16 @@ internal static unsafe class Gemm
     // ---------------------------------------------------------------- micro-kernels
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void MicroKernel(Isa isa, int kc, float* a, float* b, float* c, int ldc, bool load)
+    private static void MicroKernel(Isa isa, int kc, float* a, int aStep, float* b, float* c, int ldc, bool load)
     {
-        if (isa == Isa.Avx512) Kernel6x32Avx512(kc, a, b, c, ldc, load);
-        else if (isa == Isa.Avx2) Kernel6x16Fma(kc, a, b, c, ldc, load);
-        else KernelScalar(kc, a, b, c, ldc, load, NR256);
+        if (isa == Isa.Avx512) Kernel6x32Avx512(kc, a, aStep, b, c, ldc, load);
+        else if (isa == Isa.Avx2) Kernel6x16Fma(kc, a, aStep, b, c, ldc, load);
+        else KernelScalar(kc, a, aStep, b, c, ldc, load, NR256);
     }
 
     /// <summary>C[6×32] (ldc) = (load ? C : 0) + Σ_p a[p,0..6)ᵀ · b[p,0..32), FMA chain in ascending p.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel6x32Avx512(int kc, float* a, float* b, float* c, int ldc, bool load)
+    private static void Kernel6x32Avx512(int kc, float* a, int aStep, float* b, float* c, int ldc, bool load)
     {
         Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
         if (load)
@@ -446,7 +451,7 @@ internal static unsafe class Gemm
             c40 = Avx512F.FusedMultiplyAdd(x, b0, c40); c41 = Avx512F.FusedMultiplyAdd(x, b1, c41);
             x = Vector512.Create(a[5]);
             c50 = Avx512F.FusedMultiplyAdd(x, b0, c50); c51 = Avx512F.FusedMultiplyAdd(x, b1, c51);
-            a += MR;
+            a += aStep;
             b += NR512;
         }
 
@@ -461,7 +466,7 @@ internal static unsafe class Gemm
 
     /// <summary>C[6×16] (ldc) = (load ? C : 0) + Σ_p a[p,0..6)ᵀ · b[p,0..16), FMA chain in ascending p.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel6x16Fma(int kc, float* a, float* b, float* c, int ldc, bool load)
+    private static void Kernel6x16Fma(int kc, float* a, int aStep, float* b, float* c, int ldc, bool load)
     {
         Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
         if (load)
@@ -495,7 +500,7 @@ internal static unsafe class Gemm
             c40 = Fma.MultiplyAdd(x, b0, c40); c41 = Fma.MultiplyAdd(x, b1, c41);
             x = Avx.BroadcastScalarToVector256(a + 5);
             c50 = Fma.MultiplyAdd(x, b0, c50); c51 = Fma.MultiplyAdd(x, b1, c51);
-            a += MR;
+            a += aStep;
             b += NR256;
         }
 
@@ -510,12 +515,12 @@ internal static unsafe class Gemm
 
     /// <summary>Portable micro-kernel on the same packed panels (no FMA hardware).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void KernelScalar(int kc, float* a, float* b, float* c, int ldc, bool load, int NR)
+    private static void KernelScalar(int kc, float* a, int aStep, float* b, float* c, int ldc, bool load, int NR)
     {
         float* acc = stackalloc float[MR * NR512];
         for (int i = 0; i < MR; i++)
             for (int j = 0; j < NR; j++) acc[i * NR + j] = load ? c[(long)i * ldc + j] : 0f;
-        for (int p = 0; p < kc; p++, a += MR, b += NR)
+        for (int p = 0; p < kc; p++, a += aStep, b += NR)
             for (int i = 0; i < MR; i++)
             {
                 float x = a[i];
