@@ -15,7 +15,12 @@ namespace MLNetBackprop.Engine;
 /// op(A) per k-block into 6-row slivers (kc×6, column-major inside the sliver) in a thread-local
 /// buffer. A 6×16 micro-kernel keeps the 6×16 block of C in twelve 256-bit accumulators and does
 /// one broadcast + two FMAs per row per k step. The transposed variants differ only in how they
-/// pack, so all three share the micro-kernel.</para>
+/// pack, so all three share the micro-kernel. In Aᵀ·B (TN) a full 6-row sliver of op(A) is already
+/// contiguous per k step (6 consecutive floats of a row of A), so the kernel reads it in place with a
+/// step of one row of A instead of packing it. (The AVX-512 kernel is the same with 6×32 tiles.)</para>
+/// <para>Threads: a product is split only when each thread gets at least <see cref="MinFlopsPerThread"/>;
+/// the tiles then go to the <see cref="WorkerPool"/> (the calling thread takes part and runs whatever a
+/// busy helper does not claim).</para>
 /// <para>Determinism: C[i,j] is always computed as C₀ (or 0) + Σ_p a[i,p]·b[p,j] with one FMA chain
 /// per k-block in ascending p, k-blocks in ascending order; the k-blocking depends on k only. Threads
 /// only split the set of output tiles (rows or columns of C), never k, and edge tiles go through the
@@ -34,8 +39,14 @@ internal static unsafe class Gemm
     private const int KcMax = 256;
     /// <summary>Rows of A packed per task and k-block, in slivers (20 × 6 = 120 rows, ~120 KB).</summary>
     private const int McSliversMax = 20;
-    /// <summary>Below this many flops (2mnk) a product runs on the calling thread.</summary>
-    internal static readonly long ParallelFlopThreshold = long.TryParse(Environment.GetEnvironmentVariable("MLNBP_MINFLOP"), out var f) ? f : 3_000_000;
+    /// <summary>
+    /// Flops (2mnk) each thread must get before a product is split: ~1.5 MFLOP is ~7 µs of work at this
+    /// kernel's ~200 GFLOP/s, well above the cost of a <see cref="WorkerPool"/> dispatch to a spinning helper
+    /// (measured with the bench's <c>split</c> mode: at 2 threads a 2 MFLOP product takes 0.77× its 1-thread
+    /// time, 8 MFLOP 0.6×; below ~1 MFLOP the gain is under a microsecond and not worth a helper being
+    /// preempted in the middle of a tile).
+    /// </summary>
+    internal const long MinFlopsPerThread = 1_500_000;
 
     /// <summary>Which micro-kernel runs (tests may force a narrower one; all give bit-identical results).</summary>
     internal enum Isa { Scalar, Avx2, Avx512 }
@@ -76,7 +87,7 @@ internal static unsafe class Gemm
         int nPad = nSlivers * NR;
 
         long flops = 2L * m * n * k;
-        int threads = flops < ParallelFlopThreshold ? 1 : Math.Max(1, maxThreads);
+        int threads = (int)Math.Clamp(flops / MinFlopsPerThread, 1, Math.Max(1, maxThreads));
 
         // Output tiles: row tiles of whole slivers; split columns only when there are too few rows.
         int rowTiles = (mSlivers + McSliversMax - 1) / McSliversMax;

@@ -35,7 +35,7 @@ internal static class WorkerPool
     private const int MaxHelpers = 63;
 
     private static readonly object s_gate = new();
-    private static readonly long s_spinTicks = Math.Max(1, Stopwatch.Frequency * (long.TryParse(Environment.GetEnvironmentVariable("MLNBP_SPIN"), out var us) ? us : SpinMicroseconds) / 1_000_000);
+    private static readonly long s_spinTicks = Math.Max(1, Stopwatch.Frequency * SpinMicroseconds / 1_000_000);
 
     /// <summary>1 while a dispatch owns the pool.</summary>
     private static int s_busy;
