@@ -17,6 +17,7 @@ public static partial class Kernels
     /// <param name="y">Saved outputs σ(x).</param>
     /// <param name="dy">dL/dy.</param>
     /// <param name="dx">dL/dx, written (may alias <paramref name="dy"/>).</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void SigmoidBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
     {
         int n = dx.Length;
@@ -54,6 +55,7 @@ public static partial class Kernels
     /// <param name="y">Saved outputs tanh(x).</param>
     /// <param name="dy">dL/dy.</param>
     /// <param name="dx">dL/dx, written (may alias <paramref name="dy"/>).</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void TanhBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
     {
         int n = dx.Length;
@@ -84,6 +86,7 @@ public static partial class Kernels
     /// <param name="x">Saved inputs.</param>
     /// <param name="dy">dL/dy.</param>
     /// <param name="dx">dL/dx, written.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ReluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx)
     {
         // Branch-free: with real data the sign of x is unpredictable, and a branch per element
@@ -111,6 +114,7 @@ public static partial class Kernels
     /// <param name="x">Inputs.</param>
     /// <param name="slope">Negative slope.</param>
     /// <param name="y">Outputs.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void LeakyReluForward(ReadOnlySpan<float> x, float slope, Span<float> y)
     {
         int n = y.Length;
@@ -137,6 +141,7 @@ public static partial class Kernels
     /// <param name="dy">dL/dy.</param>
     /// <param name="slope">Negative slope.</param>
     /// <param name="dx">dL/dx, written.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void LeakyReluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, float slope, Span<float> dx)
     {
         int n = dx.Length;

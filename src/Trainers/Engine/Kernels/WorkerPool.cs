@@ -22,9 +22,12 @@ internal abstract class PoolWork
 /// nothing, and the caller runs the items itself; the caller only ever waits for items a helper has
 /// already started. Which thread runs an item never changes what the item computes, so results do not
 /// depend on the thread count or on timing (the kernels split outputs, never a sum).</para>
-/// <para>Helpers spin for <see cref="SpinMicroseconds"/> after a dispatch, waiting for the next (the
-/// products of a mini-batch follow each other within microseconds), then block. One dispatch at a time:
-/// a caller that finds the pool busy (a concurrent training) runs its items on its own thread.</para>
+/// <para>Helpers spin (yielding after a few rounds) for <see cref="SpinMicroseconds"/> after a dispatch,
+/// waiting for the next (the products of a mini-batch follow each other within microseconds), then block.
+/// If the caller ever waits much longer for a helper than an item takes (the helper was descheduled
+/// mid-item: another process wants the core), dispatches run inline for <see cref="BackoffMicroseconds"/>.
+/// One dispatch at a time: a caller that finds the pool busy (a concurrent training) runs its items on
+/// its own thread.</para>
 /// </remarks>
 internal static class WorkerPool
 {
@@ -34,8 +37,19 @@ internal static class WorkerPool
     /// <summary>The most helper threads ever started.</summary>
     private const int MaxHelpers = 63;
 
+    /// <summary>A wait for helpers longer than this beyond twice the caller's mean item time counts as a stall.</summary>
+    private const int StallMicroseconds = 50;
+
+    /// <summary>After a stall, dispatches run on the calling thread for this long.</summary>
+    private const int BackoffMicroseconds = 20_000;
+
     private static readonly object s_gate = new();
-    private static readonly long s_spinTicks = Math.Max(1, Stopwatch.Frequency * SpinMicroseconds / 1_000_000);
+    private static readonly long s_spinTicks = Ticks(SpinMicroseconds);
+    private static readonly long s_stallTicks = Ticks(StallMicroseconds);
+    private static readonly long s_backoffTicks = Ticks(BackoffMicroseconds);
+
+    /// <summary>Until this timestamp, dispatches run inline (a helper was recently descheduled mid-item: the machine is busy).</summary>
+    private static long s_inlineUntil;
 
     /// <summary>1 while a dispatch owns the pool.</summary>
     private static int s_busy;
@@ -62,7 +76,8 @@ internal static class WorkerPool
     public static void Run(PoolWork work, int count, int threads)
     {
         threads = Math.Min(Math.Min(threads, count), MaxHelpers + 1);
-        if (threads <= 1 || Interlocked.CompareExchange(ref s_busy, 1, 0) != 0)
+        if (threads <= 1 || Stopwatch.GetTimestamp() < Volatile.Read(ref s_inlineUntil)
+            || Interlocked.CompareExchange(ref s_busy, 1, 0) != 0)
         {
             for (int i = 0; i < count; i++) work.Run(i);
             return;
@@ -83,6 +98,7 @@ internal static class WorkerPool
                 lock (s_gate) Monitor.PulseAll(s_gate);
 
             int mine = 0;
+            long started = Stopwatch.GetTimestamp();
             try
             {
                 while (TryClaim(gen, out var w, out int i))
@@ -99,8 +115,14 @@ internal static class WorkerPool
                 int helpers = count - mine;
                 if (Volatile.Read(ref s_done) < helpers)
                 {
+                    long waitFrom = Stopwatch.GetTimestamp();
                     var spin = new SpinWait();
                     while (Volatile.Read(ref s_done) < helpers) spin.SpinOnce(sleep1Threshold: -1);
+                    // Waiting much longer than an item takes means a helper lost its core mid-item: the
+                    // machine is busy, so stop forking for a while (results are the same either way).
+                    long now = Stopwatch.GetTimestamp();
+                    long meanItem = mine > 0 ? (waitFrom - started) / mine : 0;
+                    if (now - waitFrom > 2 * meanItem + s_stallTicks) Volatile.Write(ref s_inlineUntil, now + s_backoffTicks);
                 }
             }
             if (s_error is { } e) ExceptionDispatchInfo.Capture(e).Throw();
@@ -136,6 +158,8 @@ internal static class WorkerPool
             }
         }
     }
+
+    private static long Ticks(int microseconds) => Math.Max(1, Stopwatch.Frequency * microseconds / 1_000_000);
 
     private static void EnsureHelpers(int wanted)
     {
@@ -173,12 +197,15 @@ internal static class WorkerPool
     private static ulong WaitForDispatch(ulong seen)
     {
         long until = Stopwatch.GetTimestamp() + s_spinTicks;
-        while (true)
+        for (int spins = 0; ; spins++)
         {
             long s = Volatile.Read(ref s_claim);
             if ((ulong)s >> 32 != seen && (uint)s != uint.MaxValue) return (ulong)s >> 32;
             if (Stopwatch.GetTimestamp() > until) break;
-            Thread.SpinWait(20);
+            // Spin briefly, then yield while spinning: if this helper shares a core with the caller
+            // (another process has the other), the caller gets it back at once.
+            if (spins < 64) Thread.SpinWait(20);
+            else Thread.Yield();
         }
         lock (s_gate)
         {

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace MLNetBackprop.Engine;
 
 /// <summary>
@@ -54,6 +56,7 @@ public sealed class SoftmaxCrossEntropyLoss : Loss
     /// <returns>Σᵢ rᵢ·Lᵢ / Σᵢ rᵢ·w[tᵢ].</returns>
     /// <exception cref="ArgumentOutOfRangeException">A target is not a class index, or a row weight is negative or not finite.</exception>
     /// <exception cref="ArgumentException">Sizes disagree.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override double Compute(Matrix output, ReadOnlySpan<float> targets, ReadOnlySpan<float> rowWeights, Matrix gradient)
     {
         LossChecks.Check(output, targets, 1, rowWeights, gradient);
