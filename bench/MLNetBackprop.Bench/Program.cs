@@ -90,7 +90,7 @@ if (mode is "tabprof")
 {
     md.WriteLine($"### Our tabular epoch and per-batch breakdown ({epochs} epochs, {reps} interleaved samples)");
     md.WriteLine();
-    TabularProfile.Run(threads, epochs, reps, md);
+    TabularProfile.Run(threads, epochs, reps, md, int.Parse(Opt("--warmup") ?? "5"));
     md.WriteLine();
 }
 if (mode is "curves")

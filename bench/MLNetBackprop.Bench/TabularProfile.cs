@@ -10,14 +10,14 @@ namespace MLNetBackprop.Bench;
 /// </summary>
 public static class TabularProfile
 {
-    /// <summary>As <see cref="ScoringBench.OursEpoch"/>, with 5 warm-up epochs (tiered JIT settles).</summary>
-    private static Stats OursEpoch(float[] x, float[] y, int inputs, int[] hidden, int classes, int batch, int threads, int epochs)
+    /// <summary>As <see cref="ScoringBench.OursEpoch"/>, with <paramref name="warmup"/> warm-up epochs (5 by default: tiered JIT settles).</summary>
+    private static Stats OursEpoch(float[] x, float[] y, int inputs, int[] hidden, int classes, int batch, int threads, int epochs, int warmup)
     {
         Kernels.MaxThreads = threads;
         var net = new Network(new NetworkSpec { InputSize = inputs, HiddenLayers = hidden, OutputSize = classes }, seed: 1);
         var trainer = new NetworkTrainer(net, new TrainingSettings { Epochs = 1, BatchSize = batch, Optimizer = Optimizer.Adam(1e-3), Seed = 1 });
         var data = new Dataset(new Matrix(y.Length, inputs, x), y);
-        return Harness.Repeat(() => trainer.Train(data), 5, epochs);
+        return Harness.Repeat(() => trainer.Train(data), warmup, epochs);
     }
 
     private static void Line(TextWriter md, string line)
@@ -27,7 +27,7 @@ public static class TabularProfile
         md.Flush();
     }
 
-    public static void Run(int[] threadCounts, int epochs, int reps, TextWriter md)
+    public static void Run(int[] threadCounts, int epochs, int reps, TextWriter md, int warmup = 5)
     {
         const int rows = 20_000, inputs = 16, classes = 26, batch = 128;
         int[] hidden = [256, 128];
@@ -36,7 +36,7 @@ public static class TabularProfile
         md.WriteLine("|---|---|---|---|---|---|");
         foreach (int threads in threadCounts)
         {
-            var ep = OursEpoch(x, y, inputs, hidden, classes, batch, threads, epochs);
+            var ep = OursEpoch(x, y, inputs, hidden, classes, batch, threads, epochs, warmup);
             if (reps == 0)
             {
                 Line(md, $"| {threads} | {ep.Median:F4} ({ep.Min:F4}–{ep.Max:F4}) | | | | |");

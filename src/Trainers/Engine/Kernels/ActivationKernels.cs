@@ -80,7 +80,31 @@ public static partial class Kernels
     /// <summary>y = max(0, x).</summary>
     /// <param name="x">Inputs.</param>
     /// <param name="y">Outputs.</param>
-    public static void ReluForward(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Max(x, 0f, y);
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ReluForward(ReadOnlySpan<float> x, Span<float> y)
+    {
+        // max(x, +0) with IEEE maximum semantics, as TensorPrimitives.Max / MathF.Max: NaN stays NaN,
+        // −0 gives +0 (x > 0 ? x : +0, except NaN, which passes through).
+        int n = y.Length;
+        CheckLengths(x, x, n);
+        ref float rx = ref MemoryMarshal.GetReference(x), ry = ref MemoryMarshal.GetReference(y);
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+            for (; i <= n - 16; i += 16)
+            {
+                var v = Vector512.LoadUnsafe(ref rx, (nuint)i);
+                var keep = Vector512.GreaterThan(v, Vector512<float>.Zero) | ~Vector512.Equals(v, v);
+                (v & keep).StoreUnsafe(ref ry, (nuint)i);
+            }
+        else if (Vector256.IsHardwareAccelerated)
+            for (; i <= n - 8; i += 8)
+            {
+                var v = Vector256.LoadUnsafe(ref rx, (nuint)i);
+                var keep = Vector256.GreaterThan(v, Vector256<float>.Zero) | ~Vector256.Equals(v, v);
+                (v & keep).StoreUnsafe(ref ry, (nuint)i);
+            }
+        for (; i < n; i++) y[i] = MathF.Max(x[i], 0f);
+    }
 
     /// <summary>dx = dy where x &gt; 0, else 0 (relu'(0) = 0).</summary>
     /// <param name="x">Saved inputs.</param>
