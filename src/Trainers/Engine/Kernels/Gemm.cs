@@ -111,7 +111,8 @@ internal static unsafe class Gemm
             }
             else
             {
-                job.PackChunks = Math.Min(threads, nSlivers);
+                // Packing B is a copy: split it only when it is large (a dispatch costs ~1 µs).
+                job.PackChunks = (long)k * nPad >= 1 << 16 ? Math.Min(threads, nSlivers) : 1;
                 if (job.PackChunks > 1) WorkerPool.Run(job.PackBWork, job.PackChunks, threads);
                 else job.PackB(0);
                 WorkerPool.Run(job.TileWork, rowTiles * colTiles, threads);

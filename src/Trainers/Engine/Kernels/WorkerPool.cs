@@ -24,8 +24,9 @@ internal abstract class PoolWork
 /// depend on the thread count or on timing (the kernels split outputs, never a sum).</para>
 /// <para>Helpers spin (yielding after a few rounds) for <see cref="SpinMicroseconds"/> after a dispatch,
 /// waiting for the next (the products of a mini-batch follow each other within microseconds), then block.
-/// If the caller ever waits much longer for a helper than an item takes (the helper was descheduled
-/// mid-item: another process wants the core), dispatches run inline for <see cref="BackoffMicroseconds"/>.
+/// If the caller waits much longer for a helper than an item takes (the helper was descheduled mid-item),
+/// or spinning helpers take under a quarter of a dispatch's items (they have no core of their own: another
+/// process wants it), dispatches run inline for <see cref="BackoffMicroseconds"/>.
 /// One dispatch at a time: a caller that finds the pool busy (a concurrent training) runs its items on
 /// its own thread.</para>
 /// </remarks>
@@ -40,12 +41,16 @@ internal static class WorkerPool
     /// <summary>A wait for helpers longer than this beyond twice the caller's mean item time counts as a stall.</summary>
     private const int StallMicroseconds = 50;
 
+    /// <summary>Only a dispatch at least this long says whether spinning helpers take their share (a shorter one may be over before they look).</summary>
+    private const int JudgeMicroseconds = 20;
+
     /// <summary>After a stall, dispatches run on the calling thread for this long.</summary>
-    private const int BackoffMicroseconds = 20_000;
+    private const int BackoffMicroseconds = 10_000;
 
     private static readonly object s_gate = new();
     private static readonly long s_spinTicks = Ticks(SpinMicroseconds);
     private static readonly long s_stallTicks = Ticks(StallMicroseconds);
+    private static readonly long s_judgeTicks = Ticks(JudgeMicroseconds);
     private static readonly long s_backoffTicks = Ticks(BackoffMicroseconds);
 
     /// <summary>Until this timestamp, dispatches run inline (a helper was recently descheduled mid-item: the machine is busy).</summary>
@@ -94,7 +99,8 @@ internal static class WorkerPool
             s_done = 0;
             s_error = null;
             Interlocked.Exchange(ref s_claim, (long)(gen << 32));
-            if (Volatile.Read(ref s_sleeping) > 0)
+            bool helpersAwake = Volatile.Read(ref s_sleeping) == 0;
+            if (!helpersAwake)
                 lock (s_gate) Monitor.PulseAll(s_gate);
 
             int mine = 0;
@@ -113,17 +119,22 @@ internal static class WorkerPool
                 while (TryClaim(gen, out _, out _)) mine++;
                 // Every item is claimed now; wait for the ones helpers are running (they share our buffers).
                 int helpers = count - mine;
+                bool busyMachine = false;
                 if (Volatile.Read(ref s_done) < helpers)
                 {
                     long waitFrom = Stopwatch.GetTimestamp();
                     var spin = new SpinWait();
                     while (Volatile.Read(ref s_done) < helpers) spin.SpinOnce(sleep1Threshold: -1);
-                    // Waiting much longer than an item takes means a helper lost its core mid-item: the
-                    // machine is busy, so stop forking for a while (results are the same either way).
-                    long now = Stopwatch.GetTimestamp();
+                    // Waiting much longer than an item takes means a helper lost its core mid-item.
                     long meanItem = mine > 0 ? (waitFrom - started) / mine : 0;
-                    if (now - waitFrom > 2 * meanItem + s_stallTicks) Volatile.Write(ref s_inlineUntil, now + s_backoffTicks);
+                    busyMachine = Stopwatch.GetTimestamp() - waitFrom > 2 * meanItem + s_stallTicks;
                 }
+                // Helpers that were already spinning yet ran under a quarter of a long dispatch's items do not have a
+                // core of their own (another process, or our own thread, has it): their spinning only
+                // slows the caller. Either way the machine is busy: stop forking for a while (the
+                // results are the same either way; the idle helpers block after their spin).
+                if (busyMachine || (helpersAwake && helpers * 4 < count && Stopwatch.GetTimestamp() - started > s_judgeTicks))
+                    Volatile.Write(ref s_inlineUntil, Stopwatch.GetTimestamp() + s_backoffTicks);
             }
             if (s_error is { } e) ExceptionDispatchInfo.Capture(e).Throw();
         }
