@@ -26,7 +26,8 @@ internal abstract class PoolWork
 /// waiting for the next (the products of a mini-batch follow each other within microseconds), then block.
 /// If the caller waits much longer for a helper than an item takes (the helper was descheduled mid-item),
 /// or spinning helpers take under a quarter of a dispatch's items (they have no core of their own: another
-/// process wants it), dispatches run inline for <see cref="BackoffMicroseconds"/>.
+/// process wants it), dispatches run inline for <see cref="BackoffMicroseconds"/>, doubling while it keeps
+/// happening (up to <see cref="MaxBackoffMicroseconds"/>).
 /// One dispatch at a time: a caller that finds the pool busy (a concurrent training) runs its items on
 /// its own thread.</para>
 /// </remarks>
@@ -47,11 +48,18 @@ internal static class WorkerPool
     /// <summary>After a stall, dispatches run on the calling thread for this long.</summary>
     private const int BackoffMicroseconds = 10_000;
 
+    /// <summary>The longest back-off.</summary>
+    private const int MaxBackoffMicroseconds = 1_000_000;
+
     private static readonly object s_gate = new();
     private static readonly long s_spinTicks = Ticks(SpinMicroseconds);
     private static readonly long s_stallTicks = Ticks(StallMicroseconds);
     private static readonly long s_judgeTicks = Ticks(JudgeMicroseconds);
     private static readonly long s_backoffTicks = Ticks(BackoffMicroseconds);
+    private static readonly long s_maxBackoffTicks = Ticks(MaxBackoffMicroseconds);
+
+    /// <summary>The next back-off (doubles while dispatches keep going badly).</summary>
+    private static long s_backoff = s_backoffTicks;
 
     /// <summary>Until this timestamp, dispatches run inline (a helper was recently descheduled mid-item: the machine is busy).</summary>
     private static long s_inlineUntil;
@@ -133,8 +141,17 @@ internal static class WorkerPool
                 // core of their own (another process, or our own thread, has it): their spinning only
                 // slows the caller. Either way the machine is busy: stop forking for a while (the
                 // results are the same either way; the idle helpers block after their spin).
-                if (busyMachine || (helpersAwake && helpers * 4 < count && Stopwatch.GetTimestamp() - started > s_judgeTicks))
-                    Volatile.Write(ref s_inlineUntil, Stopwatch.GetTimestamp() + s_backoffTicks);
+                // The back-off doubles with every bad dispatch in a row (up to MaxBackoffMicroseconds; each
+                // stall can cost a scheduler time slice) and resets after a dispatch the helpers did share.
+                long end = Stopwatch.GetTimestamp();
+                bool judged = end - started > s_judgeTicks;
+                if (busyMachine || (helpersAwake && judged && helpers * 4 < count))
+                {
+                    long backoff = s_backoff;
+                    Volatile.Write(ref s_inlineUntil, end + backoff);
+                    s_backoff = Math.Min(2 * backoff, s_maxBackoffTicks);
+                }
+                else if (helpersAwake && judged) s_backoff = s_backoffTicks;
             }
             if (s_error is { } e) ExceptionDispatchInfo.Capture(e).Throw();
         }
