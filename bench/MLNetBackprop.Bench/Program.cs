@@ -2,7 +2,7 @@ using System.Runtime.Intrinsics.X86;
 using MLNetBackprop.Bench;
 using MLNetBackprop.Engine;
 
-// Usage: dotnet run -c Release --project bench/MLNetBackprop.Bench -- [gemm|epoch|all|profile|scoring|tabular|curves|alloc] [options]
+// Usage: dotnet run -c Release --project bench/MLNetBackprop.Bench -- [gemm|epoch|ours|split|all|profile|scoring|tabular|tabprof|curves|alloc] [options]
 //   --threads 1,2     thread counts (torch.set_num_threads and Kernels.MaxThreads)
 //   --batches 32,128,512
 //   --reps N          repetitions (GEMM samples per candidate; default 15)
@@ -46,6 +46,24 @@ if (mode is "epoch" or "all")
     }
     md.WriteLine();
 }
+if (mode is "ours")
+{
+    // Our epoch only (no torch): quick A/B runs of two builds.
+    md.WriteLine($"### Our training epoch only, 60,000 rows, 784-256-128-10 (median of {epochs} after 1 warm-up)");
+    md.WriteLine();
+    md.WriteLine("| engine | threads | batch | epoch s (median) | min–max | vs anchor | train loss (last timed epoch) |");
+    md.WriteLine("|---|---|---|---|---|---|---|");
+    var (x, y) = EpochBench.MakeData();
+    foreach (int t in threads) EpochBench.RunOurs(x, y, batches, t, warmup: 1, reps: epochs, md);
+    md.WriteLine();
+}
+if (mode is "split")
+{
+    md.WriteLine($"### Each product at 1 vs 2 threads (median of {reps} interleaved samples)");
+    md.WriteLine();
+    SplitBench.Run(reps, md);
+    md.WriteLine();
+}
 if (mode is "profile")
 {
     md.WriteLine($"### Our step, broken down (median of {reps} interleaved samples, scaled to one 60,000-row epoch)");
@@ -66,6 +84,13 @@ if (mode is "tabular")
     md.WriteLine("### Small tabular net vs TorchSharp, and ML.NET's trainers");
     md.WriteLine();
     ScoringBench.RunTabular(threads, epochs, md);
+    md.WriteLine();
+}
+if (mode is "tabprof")
+{
+    md.WriteLine($"### Our tabular epoch and per-batch breakdown ({epochs} epochs, {reps} interleaved samples)");
+    md.WriteLine();
+    TabularProfile.Run(threads, epochs, reps, md, int.Parse(Opt("--warmup") ?? "5"));
     md.WriteLine();
 }
 if (mode is "curves")

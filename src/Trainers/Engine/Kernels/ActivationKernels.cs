@@ -1,4 +1,7 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace MLNetBackprop.Engine;
 
@@ -14,9 +17,33 @@ public static partial class Kernels
     /// <param name="y">Saved outputs σ(x).</param>
     /// <param name="dy">dL/dy.</param>
     /// <param name="dx">dL/dx, written (may alias <paramref name="dy"/>).</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void SigmoidBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
     {
-        for (int i = 0; i < dx.Length; i++) dx[i] = dy[i] * (y[i] * (1f - y[i]));
+        int n = dx.Length;
+        CheckLengths(y, dy, n);
+        ref float ry = ref MemoryMarshal.GetReference(y), rdy = ref MemoryMarshal.GetReference(dy), rdx = ref MemoryMarshal.GetReference(dx);
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+            for (var one = Vector512.Create(1f); i <= n - 16; i += 16)
+            {
+                var v = Vector512.LoadUnsafe(ref ry, (nuint)i);
+                (Vector512.LoadUnsafe(ref rdy, (nuint)i) * (v * (one - v))).StoreUnsafe(ref rdx, (nuint)i);
+            }
+        else if (Vector256.IsHardwareAccelerated)
+            for (var one = Vector256.Create(1f); i <= n - 8; i += 8)
+            {
+                var v = Vector256.LoadUnsafe(ref ry, (nuint)i);
+                (Vector256.LoadUnsafe(ref rdy, (nuint)i) * (v * (one - v))).StoreUnsafe(ref rdx, (nuint)i);
+            }
+        for (; i < n; i++) dx[i] = dy[i] * (y[i] * (1f - y[i]));
+    }
+
+    /// <summary>Both inputs of an element-wise backward map cover the output.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CheckLengths(ReadOnlySpan<float> a, ReadOnlySpan<float> b, int n)
+    {
+        if (a.Length < n || b.Length < n) throw new ArgumentException("Input spans are shorter than the output.");
     }
 
     /// <summary>y = tanh(x).</summary>
@@ -28,32 +55,109 @@ public static partial class Kernels
     /// <param name="y">Saved outputs tanh(x).</param>
     /// <param name="dy">dL/dy.</param>
     /// <param name="dx">dL/dx, written (may alias <paramref name="dy"/>).</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void TanhBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
     {
-        for (int i = 0; i < dx.Length; i++) dx[i] = dy[i] * (1f - y[i] * y[i]);
+        int n = dx.Length;
+        CheckLengths(y, dy, n);
+        ref float ry = ref MemoryMarshal.GetReference(y), rdy = ref MemoryMarshal.GetReference(dy), rdx = ref MemoryMarshal.GetReference(dx);
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+            for (var one = Vector512.Create(1f); i <= n - 16; i += 16)
+            {
+                var v = Vector512.LoadUnsafe(ref ry, (nuint)i);
+                (Vector512.LoadUnsafe(ref rdy, (nuint)i) * (one - v * v)).StoreUnsafe(ref rdx, (nuint)i);
+            }
+        else if (Vector256.IsHardwareAccelerated)
+            for (var one = Vector256.Create(1f); i <= n - 8; i += 8)
+            {
+                var v = Vector256.LoadUnsafe(ref ry, (nuint)i);
+                (Vector256.LoadUnsafe(ref rdy, (nuint)i) * (one - v * v)).StoreUnsafe(ref rdx, (nuint)i);
+            }
+        for (; i < n; i++) dx[i] = dy[i] * (1f - y[i] * y[i]);
     }
 
     /// <summary>y = max(0, x).</summary>
     /// <param name="x">Inputs.</param>
     /// <param name="y">Outputs.</param>
-    public static void ReluForward(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Max(x, 0f, y);
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ReluForward(ReadOnlySpan<float> x, Span<float> y)
+    {
+        // max(x, +0) with IEEE maximum semantics, as TensorPrimitives.Max / MathF.Max: NaN stays NaN,
+        // −0 gives +0 (x > 0 ? x : +0, except NaN, which passes through).
+        int n = y.Length;
+        CheckLengths(x, x, n);
+        ref float rx = ref MemoryMarshal.GetReference(x), ry = ref MemoryMarshal.GetReference(y);
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+            for (; i <= n - 16; i += 16)
+            {
+                var v = Vector512.LoadUnsafe(ref rx, (nuint)i);
+                var keep = Vector512.GreaterThan(v, Vector512<float>.Zero) | ~Vector512.Equals(v, v);
+                (v & keep).StoreUnsafe(ref ry, (nuint)i);
+            }
+        else if (Vector256.IsHardwareAccelerated)
+            for (; i <= n - 8; i += 8)
+            {
+                var v = Vector256.LoadUnsafe(ref rx, (nuint)i);
+                var keep = Vector256.GreaterThan(v, Vector256<float>.Zero) | ~Vector256.Equals(v, v);
+                (v & keep).StoreUnsafe(ref ry, (nuint)i);
+            }
+        for (; i < n; i++) y[i] = MathF.Max(x[i], 0f);
+    }
 
     /// <summary>dx = dy where x &gt; 0, else 0 (relu'(0) = 0).</summary>
     /// <param name="x">Saved inputs.</param>
     /// <param name="dy">dL/dy.</param>
     /// <param name="dx">dL/dx, written.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ReluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx)
     {
-        for (int i = 0; i < dx.Length; i++) dx[i] = x[i] > 0f ? dy[i] : 0f;
+        // Branch-free: with real data the sign of x is unpredictable, and a branch per element
+        // costs as much as the layer's GEMMs. (x > 0 is false for NaN, as in the scalar form.)
+        int n = dx.Length;
+        CheckLengths(x, dy, n);
+        ref float rx = ref MemoryMarshal.GetReference(x), rdy = ref MemoryMarshal.GetReference(dy), rdx = ref MemoryMarshal.GetReference(dx);
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+            for (; i <= n - 16; i += 16)
+            {
+                var mask = Vector512.GreaterThan(Vector512.LoadUnsafe(ref rx, (nuint)i), Vector512<float>.Zero);
+                (Vector512.LoadUnsafe(ref rdy, (nuint)i) & mask).StoreUnsafe(ref rdx, (nuint)i);
+            }
+        else if (Vector256.IsHardwareAccelerated)
+            for (; i <= n - 8; i += 8)
+            {
+                var mask = Vector256.GreaterThan(Vector256.LoadUnsafe(ref rx, (nuint)i), Vector256<float>.Zero);
+                (Vector256.LoadUnsafe(ref rdy, (nuint)i) & mask).StoreUnsafe(ref rdx, (nuint)i);
+            }
+        for (; i < n; i++) dx[i] = x[i] > 0f ? dy[i] : 0f;
     }
 
     /// <summary>y = x for x &gt; 0, slope·x otherwise.</summary>
     /// <param name="x">Inputs.</param>
     /// <param name="slope">Negative slope.</param>
     /// <param name="y">Outputs.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void LeakyReluForward(ReadOnlySpan<float> x, float slope, Span<float> y)
     {
-        for (int i = 0; i < y.Length; i++) y[i] = x[i] > 0f ? x[i] : slope * x[i];
+        int n = y.Length;
+        CheckLengths(x, x, n);
+        ref float rx = ref MemoryMarshal.GetReference(x), ry = ref MemoryMarshal.GetReference(y);
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+            for (var s = Vector512.Create(slope); i <= n - 16; i += 16)
+            {
+                var v = Vector512.LoadUnsafe(ref rx, (nuint)i);
+                Vector512.ConditionalSelect(Vector512.GreaterThan(v, Vector512<float>.Zero), v, s * v).StoreUnsafe(ref ry, (nuint)i);
+            }
+        else if (Vector256.IsHardwareAccelerated)
+            for (var s = Vector256.Create(slope); i <= n - 8; i += 8)
+            {
+                var v = Vector256.LoadUnsafe(ref rx, (nuint)i);
+                Vector256.ConditionalSelect(Vector256.GreaterThan(v, Vector256<float>.Zero), v, s * v).StoreUnsafe(ref ry, (nuint)i);
+            }
+        for (; i < n; i++) y[i] = x[i] > 0f ? x[i] : slope * x[i];
     }
 
     /// <summary>dx = dy for x &gt; 0, slope·dy otherwise (so slope at 0, as torch).</summary>
@@ -61,9 +165,28 @@ public static partial class Kernels
     /// <param name="dy">dL/dy.</param>
     /// <param name="slope">Negative slope.</param>
     /// <param name="dx">dL/dx, written.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void LeakyReluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, float slope, Span<float> dx)
     {
-        for (int i = 0; i < dx.Length; i++) dx[i] = x[i] > 0f ? dy[i] : slope * dy[i];
+        int n = dx.Length;
+        CheckLengths(x, dy, n);
+        ref float rx = ref MemoryMarshal.GetReference(x), rdy = ref MemoryMarshal.GetReference(dy), rdx = ref MemoryMarshal.GetReference(dx);
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+            for (var s = Vector512.Create(slope); i <= n - 16; i += 16)
+            {
+                var g = Vector512.LoadUnsafe(ref rdy, (nuint)i);
+                var mask = Vector512.GreaterThan(Vector512.LoadUnsafe(ref rx, (nuint)i), Vector512<float>.Zero);
+                Vector512.ConditionalSelect(mask, g, s * g).StoreUnsafe(ref rdx, (nuint)i);
+            }
+        else if (Vector256.IsHardwareAccelerated)
+            for (var s = Vector256.Create(slope); i <= n - 8; i += 8)
+            {
+                var g = Vector256.LoadUnsafe(ref rdy, (nuint)i);
+                var mask = Vector256.GreaterThan(Vector256.LoadUnsafe(ref rx, (nuint)i), Vector256<float>.Zero);
+                Vector256.ConditionalSelect(mask, g, s * g).StoreUnsafe(ref rdx, (nuint)i);
+            }
+        for (; i < n; i++) dx[i] = x[i] > 0f ? dy[i] : slope * dy[i];
     }
 
     /// <summary>y = softplus(x) with β = 1, threshold 20 (computed in float64).</summary>

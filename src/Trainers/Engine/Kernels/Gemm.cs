@@ -15,7 +15,12 @@ namespace MLNetBackprop.Engine;
 /// op(A) per k-block into 6-row slivers (kc×6, column-major inside the sliver) in a thread-local
 /// buffer. A 6×16 micro-kernel keeps the 6×16 block of C in twelve 256-bit accumulators and does
 /// one broadcast + two FMAs per row per k step. The transposed variants differ only in how they
-/// pack, so all three share the micro-kernel.</para>
+/// pack, so all three share the micro-kernel. In Aᵀ·B (TN) a full 6-row sliver of op(A) is already
+/// contiguous per k step (6 consecutive floats of a row of A), so the kernel reads it in place with a
+/// step of one row of A instead of packing it. (The AVX-512 kernel is the same with 6×32 tiles.)</para>
+/// <para>Threads: a product is split only when each thread gets at least <see cref="MinFlopsPerThread"/>;
+/// the tiles then go to the <see cref="WorkerPool"/> (the calling thread takes part and runs whatever a
+/// busy helper does not claim).</para>
 /// <para>Determinism: C[i,j] is always computed as C₀ (or 0) + Σ_p a[i,p]·b[p,j] with one FMA chain
 /// per k-block in ascending p, k-blocks in ascending order; the k-blocking depends on k only. Threads
 /// only split the set of output tiles (rows or columns of C), never k, and edge tiles go through the
@@ -34,8 +39,14 @@ internal static unsafe class Gemm
     private const int KcMax = 256;
     /// <summary>Rows of A packed per task and k-block, in slivers (20 × 6 = 120 rows, ~120 KB).</summary>
     private const int McSliversMax = 20;
-    /// <summary>Below this many flops (2mnk) a product runs on the calling thread.</summary>
-    internal const long ParallelFlopThreshold = 3_000_000;
+    /// <summary>
+    /// Flops (2mnk) each thread must get before a product is split: ~1.5 MFLOP is ~7 µs of work at this
+    /// kernel's ~200 GFLOP/s, well above the cost of a <see cref="WorkerPool"/> dispatch to a spinning helper
+    /// (measured with the bench's <c>split</c> mode: at 2 threads a 2 MFLOP product takes 0.77× its 1-thread
+    /// time, 8 MFLOP 0.6×; below ~1 MFLOP the gain is under a microsecond and not worth a helper being
+    /// preempted in the middle of a tile).
+    /// </summary>
+    internal const long MinFlopsPerThread = 1_500_000;
 
     /// <summary>Which micro-kernel runs (tests may force a narrower one; all give bit-identical results).</summary>
     internal enum Isa { Scalar, Avx2, Avx512 }
@@ -76,7 +87,7 @@ internal static unsafe class Gemm
         int nPad = nSlivers * NR;
 
         long flops = 2L * m * n * k;
-        int threads = flops < ParallelFlopThreshold ? 1 : Math.Max(1, maxThreads);
+        int threads = (int)Math.Clamp(flops / MinFlopsPerThread, 1, Math.Max(1, maxThreads));
 
         // Output tiles: row tiles of whole slivers; split columns only when there are too few rows.
         int rowTiles = (mSlivers + McSliversMax - 1) / McSliversMax;
@@ -100,11 +111,11 @@ internal static unsafe class Gemm
             }
             else
             {
-                var options = Job.Options(threads);
-                job.PackChunks = Math.Min(threads, nSlivers);
-                if (job.PackChunks > 1) Parallel.For(0, job.PackChunks, options, job.PackBBody);
+                // Packing B is a copy: split it only when it is large (a dispatch costs ~1 µs).
+                job.PackChunks = (long)k * nPad >= 1 << 16 ? Math.Min(threads, nSlivers) : 1;
+                if (job.PackChunks > 1) WorkerPool.Run(job.PackBWork, job.PackChunks, threads);
                 else job.PackB(0);
-                Parallel.For(0, rowTiles * colTiles, options, job.RunTileBody);
+                WorkerPool.Run(job.TileWork, rowTiles * colTiles, threads);
             }
         }
         finally
@@ -119,10 +130,9 @@ internal static unsafe class Gemm
     private sealed class Job
     {
         [ThreadStatic] private static Job? t_job;
-        private static ParallelOptions? s_options;
 
-        public readonly Action<int> PackBBody;
-        public readonly Action<int> RunTileBody;
+        public readonly PoolWork PackBWork;
+        public readonly PoolWork TileWork;
         public int PackChunks = 1;
 
         private Variant _v;
@@ -134,8 +144,18 @@ internal static unsafe class Gemm
 
         private Job()
         {
-            PackBBody = PackB;
-            RunTileBody = RunTile;
+            PackBWork = new PackBItems(this);
+            TileWork = new TileItems(this);
+        }
+
+        private sealed class PackBItems(Job job) : PoolWork
+        {
+            public override void Run(int index) => job.PackB(index);
+        }
+
+        private sealed class TileItems(Job job) : PoolWork
+        {
+            public override void Run(int index) => job.RunTile(index);
         }
 
         public static Job Get()
@@ -146,14 +166,6 @@ internal static unsafe class Gemm
         }
 
         public static void Return(Job j) => t_job = j;
-
-        public static ParallelOptions Options(int threads)
-        {
-            var o = s_options;
-            if (o is null || o.MaxDegreeOfParallelism != threads)
-                s_options = o = new ParallelOptions { MaxDegreeOfParallelism = threads };
-            return o;
-        }
 
         public void Set(Variant v, Isa isa, float[] a, float[] b, float[] c, int m, int k, int n, bool accumulate,
             int kc, int mSlivers, int nSlivers, int nPad, int rowTiles, int colTiles, float[] packB)
@@ -229,6 +241,7 @@ internal static unsafe class Gemm
                         int i0 = (r0 + r) * MR;
                         int rows = Math.Min(MR, _m - i0);
                         float* d = pa + (long)r * MR * kcLen;
+                        if (_v == Variant.TN && rows == MR) continue; // read in place (see below)
                         if (_v == Variant.TN) PackATransposed(ap, _m, pc, kcLen, i0, rows, d);
                         else PackARows(ap, _k, pc, kcLen, i0, rows, d);
                     }
@@ -242,11 +255,15 @@ internal static unsafe class Gemm
                         {
                             int i0 = (r0 + r) * MR;
                             int rows = Math.Min(MR, _m - i0);
-                            float* asl = pa + (long)r * MR * kcLen;
+                            // op(A) = Aᵀ: a full sliver's column p (A[pc+p, i0 .. i0+6)) is already contiguous,
+                            // so the kernel reads A in place with a step of one row of A; otherwise the packed sliver.
+                            bool inPlace = _v == Variant.TN && rows == MR;
+                            float* asl = inPlace ? ap + (long)pc * _m + i0 : pa + (long)r * MR * kcLen;
+                            int aStep = inPlace ? _m : MR;
                             float* ct0 = cp + (long)i0 * _n + j0;
                             if (rows == MR && cols == NR)
                             {
-                                MicroKernel(isa, kcLen, asl, bs, ct0, _n, load);
+                                MicroKernel(isa, kcLen, asl, aStep, bs, ct0, _n, load);
                             }
                             else
                             {
@@ -254,7 +271,7 @@ internal static unsafe class Gemm
                                 if (load)
                                     for (int i = 0; i < rows; i++)
                                         for (int j = 0; j < cols; j++) tmp[i * NR + j] = ct0[(long)i * _n + j];
-                                MicroKernel(isa, kcLen, asl, bs, tmp, NR, load);
+                                MicroKernel(isa, kcLen, asl, aStep, bs, tmp, NR, load);
                                 for (int i = 0; i < rows; i++)
                                     for (int j = 0; j < cols; j++) ct0[(long)i * _n + j] = tmp[i * NR + j];
                             }
@@ -403,16 +420,16 @@ internal static unsafe class Gemm
     // ---------------------------------------------------------------- micro-kernels
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void MicroKernel(Isa isa, int kc, float* a, float* b, float* c, int ldc, bool load)
+    private static void MicroKernel(Isa isa, int kc, float* a, int aStep, float* b, float* c, int ldc, bool load)
     {
-        if (isa == Isa.Avx512) Kernel6x32Avx512(kc, a, b, c, ldc, load);
-        else if (isa == Isa.Avx2) Kernel6x16Fma(kc, a, b, c, ldc, load);
-        else KernelScalar(kc, a, b, c, ldc, load, NR256);
+        if (isa == Isa.Avx512) Kernel6x32Avx512(kc, a, aStep, b, c, ldc, load);
+        else if (isa == Isa.Avx2) Kernel6x16Fma(kc, a, aStep, b, c, ldc, load);
+        else KernelScalar(kc, a, aStep, b, c, ldc, load, NR256);
     }
 
     /// <summary>C[6×32] (ldc) = (load ? C : 0) + Σ_p a[p,0..6)ᵀ · b[p,0..32), FMA chain in ascending p.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel6x32Avx512(int kc, float* a, float* b, float* c, int ldc, bool load)
+    private static void Kernel6x32Avx512(int kc, float* a, int aStep, float* b, float* c, int ldc, bool load)
     {
         Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
         if (load)
@@ -446,7 +463,7 @@ internal static unsafe class Gemm
             c40 = Avx512F.FusedMultiplyAdd(x, b0, c40); c41 = Avx512F.FusedMultiplyAdd(x, b1, c41);
             x = Vector512.Create(a[5]);
             c50 = Avx512F.FusedMultiplyAdd(x, b0, c50); c51 = Avx512F.FusedMultiplyAdd(x, b1, c51);
-            a += MR;
+            a += aStep;
             b += NR512;
         }
 
@@ -461,7 +478,7 @@ internal static unsafe class Gemm
 
     /// <summary>C[6×16] (ldc) = (load ? C : 0) + Σ_p a[p,0..6)ᵀ · b[p,0..16), FMA chain in ascending p.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel6x16Fma(int kc, float* a, float* b, float* c, int ldc, bool load)
+    private static void Kernel6x16Fma(int kc, float* a, int aStep, float* b, float* c, int ldc, bool load)
     {
         Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
         if (load)
@@ -495,7 +512,7 @@ internal static unsafe class Gemm
             c40 = Fma.MultiplyAdd(x, b0, c40); c41 = Fma.MultiplyAdd(x, b1, c41);
             x = Avx.BroadcastScalarToVector256(a + 5);
             c50 = Fma.MultiplyAdd(x, b0, c50); c51 = Fma.MultiplyAdd(x, b1, c51);
-            a += MR;
+            a += aStep;
             b += NR256;
         }
 
@@ -510,12 +527,12 @@ internal static unsafe class Gemm
 
     /// <summary>Portable micro-kernel on the same packed panels (no FMA hardware).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void KernelScalar(int kc, float* a, float* b, float* c, int ldc, bool load, int NR)
+    private static void KernelScalar(int kc, float* a, int aStep, float* b, float* c, int ldc, bool load, int NR)
     {
         float* acc = stackalloc float[MR * NR512];
         for (int i = 0; i < MR; i++)
             for (int j = 0; j < NR; j++) acc[i * NR + j] = load ? c[(long)i * ldc + j] : 0f;
-        for (int p = 0; p < kc; p++, a += MR, b += NR)
+        for (int p = 0; p < kc; p++, a += aStep, b += NR)
             for (int i = 0; i < MR; i++)
             {
                 float x = a[i];

@@ -12,7 +12,8 @@ public static partial class Kernels
 
     /// <summary>
     /// Most threads a matrix product may use (default <see cref="Environment.ProcessorCount"/>).
-    /// Products below a few MFLOP always run on the calling thread. Results do not depend on it:
+    /// A product is split only when each thread gets at least 1.5 MFLOP (so below 3 MFLOP it always runs on the
+    /// calling thread); the parts go to a small persistent pool of helper threads. Results do not depend on it:
     /// threads split the output into tiles, never the inner dimension.
     /// </summary>
     public static int MaxThreads

@@ -6,6 +6,8 @@ namespace MLNetBackprop.Engine;
 /// <summary>
 /// The optimizers' update loops, vectorised over whole buffers (Vector512 where the hardware has it,
 /// else Vector256, with a scalar tail), optionally split over threads for large buffers.
+/// The loops are compiled fully optimised on first use (<see cref="MethodImplOptions.AggressiveOptimization"/>):
+/// a small network's epoch is over before tiered compilation would promote them.
 /// </summary>
 /// <remarks>
 /// <para><b>Bit-identical to the scalar loop.</b> Every rule performs, per element, exactly the
@@ -63,8 +65,36 @@ internal static unsafe class OptimizerKernels
         int chunks = Math.Min(threads * 4, (length + 8191) / 8192);
         int chunk = ((length + chunks - 1) / chunks + 63) & ~63;
         chunks = (length + chunk - 1) / chunk;
-        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads },
-            c => rule.Run(c * chunk, Math.Min(length, (c + 1) * chunk)));
+        var work = Chunks<T>.Get();
+        work.Rule = rule;
+        work.Chunk = chunk;
+        work.Length = length;
+        try { WorkerPool.Run(work, chunks, threads); }
+        finally { Chunks<T>.Return(work); }
+    }
+
+    /// <summary>A rule cut into chunks for the <see cref="WorkerPool"/>; one reusable instance per thread and rule type.</summary>
+    private sealed class Chunks<T> : PoolWork where T : struct, IRule
+    {
+        [ThreadStatic] private static Chunks<T>? t_cached;
+
+        public T Rule;
+        public int Chunk, Length;
+
+        public override void Run(int index) => Rule.Run(index * Chunk, Math.Min(Length, (index + 1) * Chunk));
+
+        public static Chunks<T> Get()
+        {
+            var c = t_cached ?? new Chunks<T>();
+            t_cached = null; // a nested call on this thread gets its own
+            return c;
+        }
+
+        public static void Return(Chunks<T> c)
+        {
+            c.Rule = default; // drop the buffers
+            t_cached = c;
+        }
     }
 
     // ---- Vector abstraction: one generic body per rule, instantiated for Vector256 and Vector512 ----
@@ -149,6 +179,7 @@ internal static unsafe class OptimizerKernels
         public bool First, Nesterov;
         public int Width;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Run(int start, int end)
         {
             int i = Vectorised(ref this, Width, start, end);
@@ -166,6 +197,7 @@ internal static unsafe class OptimizerKernels
             }
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly int Body<TV>(int i, int end) where TV : struct, IVec<TV>
         {
             TV lr = TV.Splat(Lr), wd = TV.Splat(Wd), mu = TV.Splat(Mu), keep = TV.Splat(Keep);
@@ -194,6 +226,7 @@ internal static unsafe class OptimizerKernels
         public float Clr, Wd, Eps;
         public int Width;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Run(int start, int end)
         {
             int i = Vectorised(ref this, Width, start, end);
@@ -207,6 +240,7 @@ internal static unsafe class OptimizerKernels
             }
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly int Body<TV>(int i, int end) where TV : struct, IVec<TV>
         {
             TV clr = TV.Splat(Clr), wd = TV.Splat(Wd), eps = TV.Splat(Eps);
@@ -232,6 +266,7 @@ internal static unsafe class OptimizerKernels
         public bool Centered;
         public int Width;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Run(int start, int end)
         {
             int i = Vectorised(ref this, Width, start, end);
@@ -260,6 +295,7 @@ internal static unsafe class OptimizerKernels
             }
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly int Body<TV>(int i, int end) where TV : struct, IVec<TV>
         {
             TV lr = TV.Splat(Lr), wd = TV.Splat(Wd), a = TV.Splat(A), w = TV.Splat(OneMinusA), eps = TV.Splat(Eps), mu = TV.Splat(Mu);
@@ -301,6 +337,7 @@ internal static unsafe class OptimizerKernels
         public bool Decoupled;
         public int Width;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Run(int start, int end)
         {
             int i = Vectorised(ref this, Width, start, end);
@@ -320,6 +357,7 @@ internal static unsafe class OptimizerKernels
             }
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly int Body<TV>(int i, int end) where TV : struct, IVec<TV>
         {
             TV b1w = TV.Splat(B1w), b2 = TV.Splat(B2), b2w = TV.Splat(B2w), eps = TV.Splat(Eps);
@@ -355,6 +393,7 @@ internal static unsafe class OptimizerKernels
         public float Lr, Wd, Rho, W, Eps;
         public int Width;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Run(int start, int end)
         {
             int i = Vectorised(ref this, Width, start, end);
@@ -370,6 +409,7 @@ internal static unsafe class OptimizerKernels
             }
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly int Body<TV>(int i, int end) where TV : struct, IVec<TV>
         {
             TV lr = TV.Splat(Lr), wd = TV.Splat(Wd), rho = TV.Splat(Rho), w = TV.Splat(W), eps = TV.Splat(Eps);
@@ -397,6 +437,7 @@ internal static unsafe class OptimizerKernels
         public float GradScale, MomentScale, Bc2, B1w, B2, B2w, Eps, Wd;
         public int Width;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Run(int start, int end)
         {
             int i = Vectorised(ref this, Width, start, end);
@@ -414,6 +455,7 @@ internal static unsafe class OptimizerKernels
             }
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly int Body<TV>(int i, int end) where TV : struct, IVec<TV>
         {
             TV gs = TV.Splat(GradScale), ms = TV.Splat(MomentScale), bc2 = TV.Splat(Bc2), b1w = TV.Splat(B1w);
@@ -444,6 +486,7 @@ internal static unsafe class OptimizerKernels
         public float Clr, B1w, B2, Eps, Wd;
         public int Width;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Run(int start, int end)
         {
             int i = Vectorised(ref this, Width, start, end);
@@ -459,6 +502,7 @@ internal static unsafe class OptimizerKernels
             }
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly int Body<TV>(int i, int end) where TV : struct, IVec<TV>
         {
             TV clr = TV.Splat(Clr), b1w = TV.Splat(B1w), b2 = TV.Splat(B2), eps = TV.Splat(Eps), wd = TV.Splat(Wd);

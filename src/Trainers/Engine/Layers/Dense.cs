@@ -1,5 +1,3 @@
-using System.Numerics.Tensors;
-
 namespace MLNetBackprop.Engine;
 
 /// <summary>
@@ -63,12 +61,7 @@ public sealed class Dense : Layer
         int rows = input.Rows;
         var output = Matrix.Ensure(ref _output, rows, OutputSize);
         Kernels.MatMul(input.Data, Weight.Value, output.Data, rows, InputSize, OutputSize);
-        var bias = Bias.Value.AsSpan();
-        for (int r = 0; r < rows; r++)
-        {
-            var row = output.Row(r);
-            TensorPrimitives.Add(row, bias, row);
-        }
+        Kernels.AddToRows(output.Data, Bias.Value, rows);
         return output;
     }
 
@@ -85,9 +78,7 @@ public sealed class Dense : Layer
         Kernels.MatMulTransposeA(_input.Data, outputGradient.Data, Weight.Gradient, InputSize, rows, OutputSize);
 
         // db = column sums of dY (overwrites).
-        var db = Bias.Gradient.AsSpan();
-        db.Clear();
-        for (int r = 0; r < rows; r++) TensorPrimitives.Add(db, outputGradient.Row(r), db);
+        Kernels.SumRows(outputGradient.Data, rows, Bias.Gradient);
 
         if (!needInputGradient) return null;
         // dX = dY·Wᵀ.

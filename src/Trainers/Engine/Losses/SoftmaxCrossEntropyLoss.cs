@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace MLNetBackprop.Engine;
 
 /// <summary>
@@ -54,6 +56,7 @@ public sealed class SoftmaxCrossEntropyLoss : Loss
     /// <returns>Σᵢ rᵢ·Lᵢ / Σᵢ rᵢ·w[tᵢ].</returns>
     /// <exception cref="ArgumentOutOfRangeException">A target is not a class index, or a row weight is negative or not finite.</exception>
     /// <exception cref="ArgumentException">Sizes disagree.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override double Compute(Matrix output, ReadOnlySpan<float> targets, ReadOnlySpan<float> rowWeights, Matrix gradient)
     {
         LossChecks.Check(output, targets, 1, rowWeights, gradient);
@@ -78,6 +81,10 @@ public sealed class SoftmaxCrossEntropyLoss : Loss
         double keep = 1 - LabelSmoothing, smooth = LabelSmoothing / classes;
         double weightSum = cw is null ? classes : _classWeightSum;
         double total = 0;
+
+        // Per row: eₖ = exp(xₖ − max) once (scalar Math.Exp: deterministic whatever the JIT tier), then
+        // log-sum-exp = max + log Σe and pₖ = eₖ / Σe. Rows whose maximum is not finite take LogSumExp.
+        var e = t_exp is { } buf && buf.Length >= classes ? buf : (t_exp = new double[Math.Max(classes, 64)]);
         for (int i = 0; i < rows; i++)
         {
             var x = output.Row(i);
@@ -90,7 +97,24 @@ public sealed class SoftmaxCrossEntropyLoss : Loss
             }
             int t = (int)targets[i];
             double wt = cw is null ? 1 : cw[t];
-            double lse = Kernels.LogSumExp(x, out _);
+            var ei = e.AsSpan(0, classes);
+            double lse;
+            double max = double.NegativeInfinity;
+            for (int k = 0; k < classes; k++)
+                if (x[k] > max) max = x[k];
+            if (double.IsFinite(max))
+            {
+                double sum = 0;
+                for (int k = 0; k < classes; k++) sum += ei[k] = Math.Exp(x[k] - max);
+                lse = max + Math.Log(sum);
+                double inv = 1 / sum;
+                for (int k = 0; k < classes; k++) ei[k] *= inv; // pₖ
+            }
+            else
+            {
+                lse = Kernels.LogSumExp(x, out _);
+                for (int k = 0; k < classes; k++) ei[k] = Math.Exp(x[k] - lse);
+            }
             double rowLoss = keep * wt * (lse - x[t]);
             if (smooth != 0)
             {
@@ -105,7 +129,7 @@ public sealed class SoftmaxCrossEntropyLoss : Loss
             double bs = r * scale * smooth;                            // smoothing part, times w[k]
             for (int k = 0; k < classes; k++)
             {
-                double p = Math.Exp(x[k] - lse); // reads xₖ before gₖ is written, so g may alias x
+                double p = ei[k];
                 double gk = a * p - bs * (cw is null ? 1 : cw[k]);
                 if (k == t) gk -= bt;
                 g[k] = (float)gk;
@@ -121,6 +145,9 @@ public sealed class SoftmaxCrossEntropyLoss : Loss
         ArgumentNullException.ThrowIfNull(output);
         Kernels.SoftmaxRowsInPlace(output.Span, output.Columns);
     }
+
+    /// <summary>Per-thread scratch for one row's exponentials.</summary>
+    [ThreadStatic] private static double[]? t_exp;
 
     private static int ClassIndex(float target, int classes, int row)
     {

@@ -1,0 +1,67 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace MLNetBackprop.Engine;
+
+/// <summary>
+/// The per-batch row loops of the dense layer (bias add, bias gradient). Compiled fully optimised on
+/// first use (<see cref="MethodImplOptions.AggressiveOptimization"/>): a small network's first epochs
+/// are over before tiered compilation would promote a per-row loop of library calls.
+/// </summary>
+public static partial class Kernels
+{
+    /// <summary>Adds <paramref name="vector"/> to each of the first <paramref name="rows"/> rows of a row-major buffer.</summary>
+    /// <param name="data">rows × vector.Length values, row-major; updated.</param>
+    /// <param name="vector">The row to add (e.g. a bias).</param>
+    /// <param name="rows">Rows.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void AddToRows(Span<float> data, ReadOnlySpan<float> vector, int rows)
+    {
+        int n = vector.Length;
+        if ((long)rows * n > data.Length) throw new ArgumentException("The buffer is smaller than rows × vector length.", nameof(data));
+        ref float d = ref MemoryMarshal.GetReference(data);
+        ref float v = ref MemoryMarshal.GetReference(vector);
+        for (int r = 0; r < rows; r++)
+        {
+            ref float row = ref Unsafe.Add(ref d, (nint)r * n);
+            int j = 0;
+            if (Vector512.IsHardwareAccelerated)
+                for (; j <= n - 16; j += 16)
+                    (Vector512.LoadUnsafe(ref row, (nuint)j) + Vector512.LoadUnsafe(ref v, (nuint)j)).StoreUnsafe(ref row, (nuint)j);
+            else if (Vector256.IsHardwareAccelerated)
+                for (; j <= n - 8; j += 8)
+                    (Vector256.LoadUnsafe(ref row, (nuint)j) + Vector256.LoadUnsafe(ref v, (nuint)j)).StoreUnsafe(ref row, (nuint)j);
+            for (; j < n; j++) Unsafe.Add(ref row, j) += Unsafe.Add(ref v, j);
+        }
+    }
+
+    /// <summary>
+    /// sums[j] = Σ_r data[r, j] over the first <paramref name="rows"/> rows, summed from +0 in ascending r
+    /// (overwrites <paramref name="sums"/>).
+    /// </summary>
+    /// <param name="data">rows × sums.Length values, row-major.</param>
+    /// <param name="rows">Rows.</param>
+    /// <param name="sums">Receives the column sums.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void SumRows(ReadOnlySpan<float> data, int rows, Span<float> sums)
+    {
+        int n = sums.Length;
+        if ((long)rows * n > data.Length) throw new ArgumentException("The buffer is smaller than rows × sums length.", nameof(data));
+        sums.Clear();
+        ref float d = ref MemoryMarshal.GetReference(data);
+        ref float s = ref MemoryMarshal.GetReference(sums);
+        for (int r = 0; r < rows; r++)
+        {
+            ref float row = ref Unsafe.Add(ref d, (nint)r * n);
+            int j = 0;
+            if (Vector512.IsHardwareAccelerated)
+                for (; j <= n - 16; j += 16)
+                    (Vector512.LoadUnsafe(ref s, (nuint)j) + Vector512.LoadUnsafe(ref row, (nuint)j)).StoreUnsafe(ref s, (nuint)j);
+            else if (Vector256.IsHardwareAccelerated)
+                for (; j <= n - 8; j += 8)
+                    (Vector256.LoadUnsafe(ref s, (nuint)j) + Vector256.LoadUnsafe(ref row, (nuint)j)).StoreUnsafe(ref s, (nuint)j);
+            for (; j < n; j++) Unsafe.Add(ref s, j) += Unsafe.Add(ref row, j);
+        }
+    }
+}

@@ -1,0 +1,77 @@
+using MLNetBackprop.Engine;
+
+namespace MLNetBackprop.Tests.Engine;
+
+/// <summary>The kernels' fork/join pool: every item exactly once, concurrent callers, nesting, exceptions.</summary>
+public class WorkerPoolTests
+{
+    private sealed class Counting(int count) : PoolWork
+    {
+        public readonly int[] Hits = new int[count];
+        public override void Run(int index) => Interlocked.Increment(ref Hits[index]);
+    }
+
+    [Theory]
+    [InlineData(1, 5)]
+    [InlineData(2, 1)]
+    [InlineData(2, 7)]
+    [InlineData(3, 64)]
+    [InlineData(8, 3)]
+    public void RunsEveryItemExactlyOnce(int threads, int count)
+    {
+        for (int rep = 0; rep < 200; rep++)
+        {
+            var w = new Counting(count);
+            WorkerPool.Run(w, count, threads);
+            Assert.All(w.Hits, h => Assert.Equal(1, h));
+        }
+    }
+
+    [Fact]
+    public void ConcurrentCallersAndNestedDispatchesAreServed()
+    {
+        // Several threads dispatch at once (one owns the pool, the others run inline), and items dispatch again.
+        var nested = new Counting(4);
+        var outer = new Nested(nested);
+        Parallel.For(0, 4, _ =>
+        {
+            for (int rep = 0; rep < 100; rep++)
+            {
+                var w = new Counting(9);
+                WorkerPool.Run(w, 9, 2);
+                Assert.All(w.Hits, h => Assert.Equal(1, h));
+            }
+        });
+        WorkerPool.Run(outer, 3, 2);
+        Assert.All(nested.Hits, h => Assert.Equal(3, h));
+    }
+
+    private sealed class Nested(Counting inner) : PoolWork
+    {
+        public override void Run(int index) => WorkerPool.Run(inner, inner.Hits.Length, 2);
+    }
+
+    private sealed class Throwing : PoolWork
+    {
+        public int Ran;
+        public override void Run(int index)
+        {
+            Interlocked.Increment(ref Ran);
+            if (index == 5) throw new InvalidOperationException("item 5");
+        }
+    }
+
+    [Fact]
+    public void AnItemsExceptionReachesTheCallerAndThePoolStaysUsable()
+    {
+        for (int rep = 0; rep < 20; rep++)
+        {
+            var w = new Throwing();
+            var e = Assert.Throws<InvalidOperationException>(() => WorkerPool.Run(w, 16, 2));
+            Assert.Equal("item 5", e.Message);
+            var ok = new Counting(10);
+            WorkerPool.Run(ok, 10, 2);
+            Assert.All(ok.Hits, h => Assert.Equal(1, h));
+        }
+    }
+}
