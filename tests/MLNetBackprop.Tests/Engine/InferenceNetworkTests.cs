@@ -42,9 +42,16 @@ public class InferenceNetworkTests
             inference.Predict(x.Row(r), output, scratch);
             for (int k = 0; k < outputs; k++) Assert.Equal(expected[r, k], output[k], 1e-4f);
         }
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int r = 0; r < 5; r++) inference.Predict(x.Row(r), output, scratch);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        // A per-call allocation shows up on every attempt; a one-time runtime allocation charged to this
+        // thread (tiered-JIT bookkeeping when a method is promoted mid-measurement) shows up once.
+        long least = long.MaxValue;
+        for (int attempt = 0; attempt < 3 && least != 0; attempt++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int r = 0; r < 5; r++) inference.Predict(x.Row(r), output, scratch);
+            least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+        Assert.Equal(0, least);
     }
 
     [Theory]

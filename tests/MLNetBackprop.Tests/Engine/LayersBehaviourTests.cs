@@ -83,11 +83,17 @@ public class LayersBehaviourTests
             layer.Forward(small, true); layer.Backward(dySmall);
             layer.Forward(x, false); layer.Backward(dy);
         }
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        layer.Forward(x, true); layer.Backward(dy);
-        layer.Forward(small, true); layer.Backward(dySmall);
-        layer.Forward(x, false); layer.Backward(dy, needInputGradient: false);
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        // A per-call allocation shows up on every attempt; a one-time runtime allocation charged to this
+        // thread (tiered-JIT bookkeeping when a method is promoted mid-measurement) shows up once.
+        long allocated = long.MaxValue;
+        for (int attempt = 0; attempt < 3 && allocated != 0; attempt++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            layer.Forward(x, true); layer.Backward(dy);
+            layer.Forward(small, true); layer.Backward(dySmall);
+            layer.Forward(x, false); layer.Backward(dy, needInputGradient: false);
+            allocated = Math.Min(allocated, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
         Assert.Equal(0, allocated);
     }
 
