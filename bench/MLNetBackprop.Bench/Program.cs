@@ -2,20 +2,25 @@ using System.Runtime.Intrinsics.X86;
 using MLNetBackprop.Bench;
 using MLNetBackprop.Engine;
 
-// Usage: dotnet run -c Release --project bench/MLNetBackprop.Bench -- [gemm|epoch|ours|split|all|profile|scoring|tabular|tabprof|curves|alloc] [options]
+// Usage: dotnet run -c Release --project bench/MLNetBackprop.Bench -- [gemm|epoch|ours|split|all|profile|scoring|tabular|tabprof|curves|alloc|fashion] [options]
 //   --threads 1,2     thread counts (torch.set_num_threads and Kernels.MaxThreads)
 //   --batches 32,128,512
 //   --reps N          repetitions (GEMM samples per candidate; default 15)
 //   --epochs N        timed epochs per configuration (default 3, after 1 warm-up epoch)
 //   --out FILE        also write the markdown tables to FILE (default bench-results.md in the current folder)
 string mode = args.Length > 0 && !args[0].StartsWith("--") ? args[0] : "all";
-int[] threads = IntList(Opt("--threads") ?? "1,2");
+int[] threads = IntList(Opt("--threads") ?? (mode is "fashion" ? "1" : "1,2"));
 int[] batches = IntList(Opt("--batches") ?? "32,128,512");
 int reps = int.Parse(Opt("--reps") ?? "15");
-int epochs = int.Parse(Opt("--epochs") ?? "3");
+int epochs = int.Parse(Opt("--epochs") ?? (mode is "fashion" ? "10" : "3"));
 string outFile = Opt("--out") ?? "bench-results.md";
 
 if (mode is "streaming") { StreamingBench.Run(args); return; } // "Big data": streamed training, no torch (see StreamingBench.cs)
+if (mode is "fashion" && (!File.Exists(FashionBench.TrainPath) || !File.Exists(FashionBench.TestPath)))
+{
+    Console.WriteLine($"fashion: Fashion-MNIST not found ({FashionBench.TrainPath}, {FashionBench.TestPath}); nothing to do.");
+    return;
+}
 Console.WriteLine(ElfPatcher.PatchTorchSharp()); // must precede the first torch call
 using var md = new StreamWriter(outFile, append: false);
 string header = $"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} logical CPUs, AVX2 {Avx2.IsSupported}, FMA {Fma.IsSupported}, " +
@@ -98,6 +103,13 @@ if (mode is "curves")
     md.WriteLine("### Cost curves");
     md.WriteLine();
     ScoringBench.RunCurves(threads[0], md);
+    md.WriteLine();
+}
+if (mode is "fashion")
+{
+    md.WriteLine($"### Fashion-MNIST: 784-256-128-10, ours vs TorchSharp, and our Mlp through ML.NET ({epochs} epochs)");
+    md.WriteLine();
+    FashionBench.Run(threads, epochs, md);
     md.WriteLine();
 }
 if (mode is "alloc")

@@ -57,23 +57,13 @@ public static class ScoringBench
         return (x, y);
     }
 
-    /// <summary>Fashion-MNIST from /work/shared/datasets when present (label, 784 pixels per CSV line; pixels scaled to [0,1]).</summary>
+    /// <summary>Fashion-MNIST train split from /work/shared/datasets when present (header row, 784 pixels, label last; pixels scaled to [0,1]), first <paramref name="maxRows"/> rows.</summary>
     public static (float[] X, float[] Y)? FashionMnist(int maxRows)
     {
-        const string path = "/work/shared/datasets/fashion_mnist_train.csv.gz";
-        if (!File.Exists(path)) return null;
-        var xs = new List<float>(maxRows * 784);
-        var ys = new List<float>(maxRows);
-        using var reader = new StreamReader(new GZipStream(File.OpenRead(path), CompressionMode.Decompress));
-        string? line;
-        while ((line = reader.ReadLine()) is not null && ys.Count < maxRows)
-        {
-            var parts = line.Split(',');
-            if (parts.Length != 785 || !float.TryParse(parts[0], out float label)) continue; // header
-            ys.Add(label);
-            for (int i = 1; i < 785; i++) xs.Add(float.Parse(parts[i]) / 255f);
-        }
-        return ([.. xs], [.. ys]);
+        if (!File.Exists(FashionBench.TrainPath)) return null;
+        var (x, y) = FashionBench.Load(FashionBench.TrainPath);
+        int n = Math.Min(maxRows, y.Length);
+        return (x[..(n * 784)], y[..n]);
     }
 
     private static IDataView ToDataView(MLContext ml, float[] x, float[] y, int inputs, int classes, int from, int count)
