@@ -196,8 +196,9 @@ internal sealed class DataViewRows : ISequentialRows
                 {
                     _getFeatures!(ref _row);
                     _rowFetched = true;
-                    // Same rule as TrainingDataReader: a well-formed row with a NaN/±∞ value is skipped; a malformed one is left to Read's error.
-                    if (_row.Length == _rows.FeatureCount && !TrainingDataReader.AllFinite(_row.GetValues()))
+                    // Same rule as TrainingDataReader: a malformed row is an error, a well-formed row with a NaN/±∞ value is skipped.
+                    TrainingDataReader.CheckLength(_row, _rows.FeatureCount, _rows._columns.Features.Name, row);
+                    if (!TrainingDataReader.AllFinite(_row.GetValues()))
                     {
                         Skipped++;
                         _rowFetched = false;

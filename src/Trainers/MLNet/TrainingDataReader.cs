@@ -147,7 +147,7 @@ internal static class TrainingDataReader
     }
 
     /// <summary>Rejects a vector whose length is not the schema's (a data view that breaks its own schema), or whose sparse indices are out of range.</summary>
-    private static void CheckLength(in VBuffer<float> row, int expected, string column, long rowIndex)
+    internal static void CheckLength(in VBuffer<float> row, int expected, string column, long rowIndex)
     {
         if (row.Length != expected)
             throw new InvalidOperationException($"Feature column '{column}', row {rowIndex}: the vector has {row.Length} values; expected {expected}.");
