@@ -85,10 +85,19 @@ public class InferenceNetworkTests
             Assert.Equal(BitConverter.SingleToInt32Bits(expected[j]), BitConverter.SingleToInt32Bits(y[j]));
         // And close to the plain row product (which adds in a different order).
         var plain = new float[outputs];
-        Kernels.RowTimesMatrix(x, w, b, plain);
+        PlainRowProduct(x, w, b, plain);
         if (fused == Activation.Relu) Kernels.ReluForward(plain, plain);
         if (fused == Activation.LeakyRelu) Kernels.LeakyReluForward(plain, 0.01f, plain);
         for (int j = 0; j < outputs; j++) Assert.Equal(plain[j], y[j], 1e-4f);
+    }
+
+    /// <summary>The textbook y = b + Σᵢ xᵢ·W[i, :] (row by row of W), as a reference in another summation order.</summary>
+    private static void PlainRowProduct(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y)
+    {
+        int outputs = y.Length;
+        bias[..outputs].CopyTo(y);
+        for (int i = 0; i < x.Length; i++)
+            System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(weight.Slice(i * outputs, outputs), x[i], y, y);
     }
 
     public static TheoryData<Activation, bool, int, int[], int> BatchCases()

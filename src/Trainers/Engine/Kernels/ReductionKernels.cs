@@ -59,22 +59,6 @@ public static partial class Kernels
         return total;
     }
 
-    /// <summary>y = x·W + b for one row: x has W's row count, W is row-major inputs × outputs.</summary>
-    /// <param name="x">The input row.</param>
-    /// <param name="weight">inputs × outputs, row-major.</param>
-    /// <param name="bias">outputs values.</param>
-    /// <param name="y">Receives outputs values.</param>
-    public static void RowTimesMatrix(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y)
-    {
-        int outputs = y.Length;
-        bias[..outputs].CopyTo(y);
-        for (int i = 0; i < x.Length; i++)
-        {
-            float xi = x[i];
-            if (xi != 0f) TensorPrimitives.MultiplyAdd(weight.Slice(i * outputs, outputs), xi, y, y);
-        }
-    }
-
     /// <summary>Numerically stable softmax of one row, in place (the maximum is subtracted first).</summary>
     /// <param name="row">Logits in, probabilities out.</param>
     public static void SoftmaxInPlace(Span<float> row)
