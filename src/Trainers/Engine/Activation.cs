@@ -23,12 +23,16 @@ public enum Activation
     Silu,
     /// <summary>x (no non-linearity).</summary>
     Identity,
+    /// <summary>λ·x for x &gt; 0, λ·α·(eˣ − 1) otherwise (self-normalising; LeCun-normal initialisation).</summary>
+    Selu,
+    /// <summary>x·tanh(softplus(x)): smooth, ReLU-like, slightly negative below 0.</summary>
+    Mish,
 }
 
 /// <summary>Weight initialisation schemes, as torch.nn.init defines them. Biases always start at 0.</summary>
 public enum WeightInit
 {
-    /// <summary>He (normal) for the ReLU family (ReLU, leaky ReLU, ELU, GELU, SiLU, softplus); Xavier (uniform) for sigmoid (gain 1), tanh (gain 5/3) and identity (gain 1).</summary>
+    /// <summary>He (normal) for the ReLU family (ReLU, leaky ReLU, ELU, GELU, SiLU, softplus, Mish); LeCun (normal) for SELU; Xavier (uniform) for sigmoid (gain 1), tanh (gain 5/3) and identity (gain 1).</summary>
     Auto,
     /// <summary>U(−b, b), b = gain·√(6/(fan_in + fan_out)).</summary>
     XavierUniform,

@@ -118,6 +118,43 @@ public static class ActivationFunctions
         return s * (1.0 + x * (1.0 - s));
     }
 
+    /// <summary>SELU's α (torch.nn.SELU; Klambauer et al. 2017).</summary>
+    public const double SeluAlpha = 1.6732632423543772848170429916717;
+
+    /// <summary>SELU's scale λ (torch.nn.SELU).</summary>
+    public const double SeluScale = 1.0507009873554804934193349852946;
+
+    /// <summary>SELU: λ·x for x &gt; 0, λ·α·(eˣ − 1) otherwise.</summary>
+    /// <param name="x">Input.</param>
+    public static double Selu(double x) => SeluScale * (x > 0 ? x : SeluAlpha * ExpMinusOne(x));
+
+    /// <summary>SELU derivative: λ for x &gt; 0, λ·α·eˣ for x ≤ 0 (torch's branch, as ELU).</summary>
+    /// <param name="x">Input.</param>
+    public static double SeluDerivative(double x) => x > 0 ? SeluScale : SeluScale * SeluAlpha * Math.Exp(x);
+
+    /// <summary>Mish: x·tanh(softplus(x)) (torch.nn.Mish; softplus without a linear regime).</summary>
+    /// <param name="x">Input.</param>
+    public static double Mish(double x) => x * MishTanhSoftplus(x);
+
+    /// <summary>Mish derivative: tanh(sp(x)) + x·σ(x)·(1 − tanh²(sp(x))), sp = softplus.</summary>
+    /// <param name="x">Input.</param>
+    public static double MishDerivative(double x)
+    {
+        double t = MishTanhSoftplus(x);
+        return t + x * Sigmoid(x) * (1.0 - t * t);
+    }
+
+    /// <summary>
+    /// tanh(log(1 + eˣ)) = n/(n + 2) with n = eˣ·(eˣ + 2): exact algebra that needs one exponential and
+    /// never overflows (eˣ is capped at e²⁰, where the ratio is already 1 in double to 2e−18).
+    /// </summary>
+    private static double MishTanhSoftplus(double x)
+    {
+        if (x > 20) return 1.0;
+        double e = Math.Exp(x), n = e * (e + 2.0);
+        return n / (n + 2.0);
+    }
+
     /// <summary>The standard normal CDF Φ(x) = ½·erfc(−x/√2).</summary>
     /// <param name="x">Input.</param>
     public static double NormalCdf(double x) => 0.5 * Erfc(-x * InvSqrt2);

@@ -9,7 +9,8 @@ public static class WeightInitializer
 {
     /// <summary>
     /// Resolves <see cref="WeightInit.Auto"/>: He normal for the ReLU family (ReLU, leaky ReLU, ELU,
-    /// GELU, SiLU, softplus), Xavier uniform for sigmoid, tanh and identity. Other values pass through.
+    /// GELU, SiLU, softplus, Mish), LeCun normal for SELU, Xavier uniform for sigmoid, tanh and identity.
+    /// Other values pass through.
     /// </summary>
     /// <param name="init">The requested scheme.</param>
     /// <param name="activation">The activation that follows the layer.</param>
@@ -19,7 +20,8 @@ public static class WeightInitializer
         return activation switch
         {
             Activation.Relu or Activation.LeakyRelu or Activation.Elu or Activation.Gelu or Activation.GeluTanh
-                or Activation.Silu or Activation.Softplus => WeightInit.HeNormal,
+                or Activation.Silu or Activation.Softplus or Activation.Mish => WeightInit.HeNormal,
+            Activation.Selu => WeightInit.LeCunNormal, // the self-normalising fixed point needs Var(w) = 1/fan_in
             Activation.Sigmoid or Activation.Tanh or Activation.Identity => WeightInit.XavierUniform,
             _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "Unknown activation."),
         };
@@ -28,13 +30,15 @@ public static class WeightInitializer
     /// <summary>
     /// The recommended gain of torch.nn.init.calculate_gain: √2 for ReLU, √(2/(1 + a²)) for leaky ReLU
     /// with slope a, 5/3 for tanh, 1 for sigmoid and identity. torch has no gain for ELU, GELU, SiLU
-    /// or softplus; we use ReLU's √2 for them, since they behave like ReLU for positive inputs.
+    /// or softplus; we use ReLU's √2 for them (and Mish), since they behave like ReLU for positive inputs.
+    /// SELU's is torch's 3/4.
     /// </summary>
     /// <param name="activation">The activation.</param>
     /// <param name="leakySlope">The leaky ReLU slope a (ignored otherwise).</param>
     public static double Gain(Activation activation, float leakySlope = 0.01f) => activation switch
     {
-        Activation.Relu or Activation.Elu or Activation.Gelu or Activation.GeluTanh or Activation.Silu or Activation.Softplus => Math.Sqrt(2.0),
+        Activation.Relu or Activation.Elu or Activation.Gelu or Activation.GeluTanh or Activation.Silu or Activation.Softplus or Activation.Mish => Math.Sqrt(2.0),
+        Activation.Selu => 0.75,
         Activation.LeakyRelu => Math.Sqrt(2.0 / (1.0 + (double)leakySlope * leakySlope)),
         Activation.Tanh => 5.0 / 3.0,
         Activation.Sigmoid or Activation.Identity => 1.0,

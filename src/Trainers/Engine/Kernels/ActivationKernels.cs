@@ -268,6 +268,143 @@ public static partial class Kernels
         for (int i = 0; i < dx.Length; i++) dx[i] = (float)(dy[i] * ActivationFunctions.SiluDerivative(x[i]));
     }
 
+    private const float SeluScaleF = (float)ActivationFunctions.SeluScale;
+    private const float SeluScaleAlphaF = (float)(ActivationFunctions.SeluScale * ActivationFunctions.SeluAlpha);
+
+    /// <summary>y = SELU(x) = λ·x for x ≥ 0 (so SELU(0) is exactly 0), λ·α·(eˣ − 1) otherwise (vectorised exp; x and y may alias).</summary>
+    /// <param name="x">Inputs.</param>
+    /// <param name="y">Outputs.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void SeluForward(ReadOnlySpan<float> x, Span<float> y)
+    {
+        int n = y.Length;
+        CheckLengths(x, x, n);
+        ref float rx = ref MemoryMarshal.GetReference(x), ry = ref MemoryMarshal.GetReference(y);
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+            for (; i <= n - 16; i += 16)
+            {
+                var v = Vector512.LoadUnsafe(ref rx, (nuint)i);
+                var neg = Vector512.Create(SeluScaleAlphaF) * (Vector512.Exp(Vector512.Min(v, Vector512<float>.Zero)) - Vector512<float>.One);
+                Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(v, Vector512<float>.Zero), Vector512.Create(SeluScaleF) * v, neg).StoreUnsafe(ref ry, (nuint)i);
+            }
+        else if (Vector256.IsHardwareAccelerated)
+            for (; i <= n - 8; i += 8)
+            {
+                var v = Vector256.LoadUnsafe(ref rx, (nuint)i);
+                var neg = Vector256.Create(SeluScaleAlphaF) * (Vector256.Exp(Vector256.Min(v, Vector256<float>.Zero)) - Vector256<float>.One);
+                Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(v, Vector256<float>.Zero), Vector256.Create(SeluScaleF) * v, neg).StoreUnsafe(ref ry, (nuint)i);
+            }
+        for (; i < n; i++) y[i] = x[i] >= 0f ? SeluScaleF * x[i] : SeluScaleAlphaF * (MathF.Exp(x[i]) - 1f);
+    }
+
+    /// <summary>dx = dy·λ for x &gt; 0, dy·λ·α·eˣ otherwise.</summary>
+    /// <param name="x">Saved inputs.</param>
+    /// <param name="dy">dL/dy.</param>
+    /// <param name="dx">dL/dx, written.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void SeluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx)
+    {
+        int n = dx.Length;
+        CheckLengths(x, dy, n);
+        ref float rx = ref MemoryMarshal.GetReference(x), rdy = ref MemoryMarshal.GetReference(dy), rdx = ref MemoryMarshal.GetReference(dx);
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+            for (; i <= n - 16; i += 16)
+            {
+                var v = Vector512.LoadUnsafe(ref rx, (nuint)i);
+                var d = Vector512.ConditionalSelect(Vector512.GreaterThan(v, Vector512<float>.Zero), Vector512.Create(SeluScaleF),
+                    Vector512.Create(SeluScaleAlphaF) * Vector512.Exp(Vector512.Min(v, Vector512<float>.Zero)));
+                (Vector512.LoadUnsafe(ref rdy, (nuint)i) * d).StoreUnsafe(ref rdx, (nuint)i);
+            }
+        else if (Vector256.IsHardwareAccelerated)
+            for (; i <= n - 8; i += 8)
+            {
+                var v = Vector256.LoadUnsafe(ref rx, (nuint)i);
+                var d = Vector256.ConditionalSelect(Vector256.GreaterThan(v, Vector256<float>.Zero), Vector256.Create(SeluScaleF),
+                    Vector256.Create(SeluScaleAlphaF) * Vector256.Exp(Vector256.Min(v, Vector256<float>.Zero)));
+                (Vector256.LoadUnsafe(ref rdy, (nuint)i) * d).StoreUnsafe(ref rdx, (nuint)i);
+            }
+        for (; i < n; i++) dx[i] = dy[i] * (x[i] > 0f ? SeluScaleF : SeluScaleAlphaF * MathF.Exp(x[i]));
+    }
+
+    /// <summary>The largest x whose eˣ Mish takes; tanh(softplus(x)) is 1 in float well before it.</summary>
+    private const float MishExpCap = 20f;
+
+    /// <summary>
+    /// y = Mish(x) = x·tanh(softplus(x)) = x·n/(n + 2) with n = eˣ(eˣ + 2) (one vectorised exp, eˣ capped at e²⁰;
+    /// x and y may alias).
+    /// </summary>
+    /// <param name="x">Inputs.</param>
+    /// <param name="y">Outputs.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void MishForward(ReadOnlySpan<float> x, Span<float> y)
+    {
+        int n = y.Length;
+        CheckLengths(x, x, n);
+        ref float rx = ref MemoryMarshal.GetReference(x), ry = ref MemoryMarshal.GetReference(y);
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+            for (var two = Vector512.Create(2f); i <= n - 16; i += 16)
+            {
+                var v = Vector512.LoadUnsafe(ref rx, (nuint)i);
+                var e = Vector512.Exp(Vector512.Min(v, Vector512.Create(MishExpCap)));
+                var q = e * (e + two);
+                (v * (q / (q + two))).StoreUnsafe(ref ry, (nuint)i);
+            }
+        else if (Vector256.IsHardwareAccelerated)
+            for (var two = Vector256.Create(2f); i <= n - 8; i += 8)
+            {
+                var v = Vector256.LoadUnsafe(ref rx, (nuint)i);
+                var e = Vector256.Exp(Vector256.Min(v, Vector256.Create(MishExpCap)));
+                var q = e * (e + two);
+                (v * (q / (q + two))).StoreUnsafe(ref ry, (nuint)i);
+            }
+        for (; i < n; i++)
+        {
+            float e = MathF.Exp(MathF.Min(x[i], MishExpCap)), q = e * (e + 2f);
+            y[i] = x[i] * (q / (q + 2f));
+        }
+    }
+
+    /// <summary>dx = dy·(t + x·σ(x)·(1 − t²)), t = tanh(softplus(x)) = n/(n + 2), σ(x) = eˣ/(1 + eˣ).</summary>
+    /// <param name="x">Saved inputs.</param>
+    /// <param name="dy">dL/dy.</param>
+    /// <param name="dx">dL/dx, written.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void MishBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx)
+    {
+        int n = dx.Length;
+        CheckLengths(x, dy, n);
+        ref float rx = ref MemoryMarshal.GetReference(x), rdy = ref MemoryMarshal.GetReference(dy), rdx = ref MemoryMarshal.GetReference(dx);
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+            for (var two = Vector512.Create(2f); i <= n - 16; i += 16)
+            {
+                var v = Vector512.LoadUnsafe(ref rx, (nuint)i);
+                var e = Vector512.Exp(Vector512.Min(v, Vector512.Create(MishExpCap)));
+                var q = e * (e + two);
+                var t = q / (q + two);
+                var s = e / (e + Vector512<float>.One);
+                (Vector512.LoadUnsafe(ref rdy, (nuint)i) * (t + v * s * (Vector512<float>.One - t * t))).StoreUnsafe(ref rdx, (nuint)i);
+            }
+        else if (Vector256.IsHardwareAccelerated)
+            for (var two = Vector256.Create(2f); i <= n - 8; i += 8)
+            {
+                var v = Vector256.LoadUnsafe(ref rx, (nuint)i);
+                var e = Vector256.Exp(Vector256.Min(v, Vector256.Create(MishExpCap)));
+                var q = e * (e + two);
+                var t = q / (q + two);
+                var s = e / (e + Vector256<float>.One);
+                (Vector256.LoadUnsafe(ref rdy, (nuint)i) * (t + v * s * (Vector256<float>.One - t * t))).StoreUnsafe(ref rdx, (nuint)i);
+            }
+        for (; i < n; i++)
+        {
+            float e = MathF.Exp(MathF.Min(x[i], MishExpCap)), q = e * (e + 2f), t = q / (q + 2f), s = e / (e + 1f);
+            dx[i] = dy[i] * (t + x[i] * s * (1f - t * t));
+        }
+    }
+
     /// <summary>dx = dy·mask (dropout backward; the mask holds 0 or 1/(1 − p)).</summary>
     /// <param name="mask">The dropout mask.</param>
     /// <param name="dy">dL/dy.</param>

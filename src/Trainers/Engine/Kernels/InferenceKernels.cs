@@ -26,6 +26,8 @@ public static partial class Kernels
                 for (int i = 0; i < values.Length; i++) values[i] *= 1f / (1f + MathF.Exp(-values[i]));
                 break;
             case Activation.Identity: break;
+            case Activation.Selu: SeluForward(values, values); break;
+            case Activation.Mish: MishForward(values, values); break;
             default: throw new ArgumentOutOfRangeException(nameof(activation), activation, "Unknown activation.");
         }
     }

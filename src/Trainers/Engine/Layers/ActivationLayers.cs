@@ -19,6 +19,8 @@ public static class ActivationLayers
         Activation.GeluTanh => new GeluLayer(width, approximateTanh: true),
         Activation.Silu => new SiluLayer(width),
         Activation.Identity => new IdentityLayer(width),
+        Activation.Selu => new SeluLayer(width),
+        Activation.Mish => new MishLayer(width),
         _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "Unknown activation."),
     };
 }
