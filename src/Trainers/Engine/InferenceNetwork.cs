@@ -3,6 +3,7 @@ namespace MLNetBackprop.Engine;
 /// <summary>
 /// A trained <see cref="Network"/> compiled for scoring: each hidden block is one affine map with
 /// inference-mode BatchNorm folded into its weights (W′ = W·diag(s), b′ = (b − μ)·s + β, s = γ/√(σ² + ε)),
+/// and a neural-tangent factor and a learnable input scale folded in too (W′ = diag(s)·c·W),
 /// followed by the activation; dropout is the identity. Weights are read-only and shared, so one
 /// instance serves any number of threads; each caller brings its own <see cref="Scratch"/>.
 /// </summary>
@@ -36,12 +37,19 @@ public sealed class InferenceNetwork
         ArgumentNullException.ThrowIfNull(network);
         var blocks = new List<Block>();
         var layers = network.Layers;
+        ScaleLayer? inputScale = null;
         for (int i = 0; i < layers.Count; i++)
         {
+            if (layers[i] is ScaleLayer scale)
+            {
+                inputScale = scale;
+                continue;
+            }
             if (layers[i] is not Dense dense) continue;
-            float[] w = (float[])dense.Weight.Value.Clone();
-            float[] b = (float[])dense.Bias.Value.Clone();
             int inputs = dense.InputSize, outputs = dense.OutputSize;
+            float[] w = FoldedWeights(dense, inputScale);
+            inputScale = null;
+            float[] b = (float[])dense.Bias.Value.Clone();
             Activation? activation = null;
             for (int j = i + 1; j < layers.Count && layers[j] is not Dense; j++)
             {
@@ -223,6 +231,25 @@ public sealed class InferenceNetwork
                 case LossKind.SigmoidCrossEntropy: Kernels.SigmoidInPlace(o); break;
             }
         }
+    }
+
+    /// <summary>
+    /// The weights the scoring product uses: W itself, or, for a neural-tangent layer and/or a learnable input scale s in
+    /// front of it, W′ᵢⱼ = sᵢ·c·Wᵢⱼ (so (x ∘ s)·(c·W) becomes x·W′), computed in double and rounded once.
+    /// </summary>
+    private static float[] FoldedWeights(Dense dense, ScaleLayer? inputScale)
+    {
+        float[] w = (float[])dense.Weight.Value.Clone();
+        if (dense.WeightFactor == 1f && inputScale is null) return w;
+        int inputs = dense.InputSize, outputs = dense.OutputSize;
+        if (inputScale is not null && inputScale.Width != inputs)
+            throw new InvalidOperationException($"The input scale has {inputScale.Width} values; the affine layer after it has {inputs} inputs.");
+        for (int i = 0; i < inputs; i++)
+        {
+            double f = dense.WeightFactor * (double)(inputScale?.Scale.Value[i] ?? 1f);
+            for (int j = 0; j < outputs; j++) w[i * outputs + j] = (float)(w[i * outputs + j] * f);
+        }
+        return w;
     }
 
     private static void FoldBatchNorm(BatchNormLayer bn, float[] w, float[] b, int inputs, int outputs)

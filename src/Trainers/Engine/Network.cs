@@ -2,7 +2,7 @@ namespace MLNetBackprop.Engine;
 
 /// <summary>
 /// A multi-layer perceptron: a stack of <see cref="Layer"/>s built from a <see cref="NetworkSpec"/>
-/// (Dense → [BatchNorm] → activation → [Dropout], repeated, then a final Dense) and a <see cref="Loss"/>.
+/// ([Scale] → (Dense → [BatchNorm] → activation → [Dropout]) repeated → Dense) and a <see cref="Loss"/>.
 /// <see cref="ComputeGradients"/> is one forward pass, the loss and one backward pass; the parameters'
 /// gradients are then ready for an optimizer step.
 /// </summary>
@@ -24,6 +24,7 @@ public sealed class Network
         Spec = spec;
         var rng = new CounterRandom(seed, (long)RandomPurpose.Initialization);
         int width = spec.InputSize;
+        if (spec.InputScaling) Add(new ScaleLayer(width, "scale", NetworkSpec.ScaleLearningRateFactor));
         for (int h = 0; h < spec.HiddenLayers.Length; h++)
         {
             int units = spec.HiddenLayers[h];
@@ -166,9 +167,20 @@ public sealed class Network
 
     private void AddDense(int inputs, int outputs, Activation activation, ref CounterRandom rng, bool isOutput = false)
     {
-        var dense = new Dense(inputs, outputs, $"dense{_dense.Count + 1}");
-        var init = isOutput && Spec.WeightInit == WeightInit.Auto ? WeightInit.XavierUniform : Spec.WeightInit;
-        WeightInitializer.Initialize(dense.Weight, inputs, outputs, init, activation, Spec.LeakySlope, ref rng);
+        string name = $"dense{_dense.Count + 1}";
+        Dense dense;
+        if (Spec.Parametrization == Parametrization.NeuralTangent)
+        {
+            dense = new Dense(inputs, outputs, name, weightFactor: (float)(1 / Math.Sqrt(inputs)), NetworkSpec.NeuralTangentBiasLearningRateFactor);
+            // The output layer starts at zero: the first predictions are the prior, not a random direction.
+            if (!isOutput) WeightInitializer.InitializeNeuralTangent(dense, ref rng);
+        }
+        else
+        {
+            dense = new Dense(inputs, outputs, name);
+            var init = isOutput && Spec.WeightInit == WeightInit.Auto ? WeightInit.XavierUniform : Spec.WeightInit;
+            WeightInitializer.Initialize(dense.Weight, inputs, outputs, init, activation, Spec.LeakySlope, ref rng);
+        }
         _dense.Add(dense);
         Add(dense);
     }
@@ -182,7 +194,7 @@ public sealed class Network
     private static Loss CreateLoss(NetworkSpec spec) => spec.Loss switch
     {
         LossKind.SoftmaxCrossEntropy => new SoftmaxCrossEntropyLoss(spec.ClassWeights, spec.LabelSmoothing),
-        LossKind.SigmoidCrossEntropy => new SigmoidCrossEntropyLoss(),
+        LossKind.SigmoidCrossEntropy => new SigmoidCrossEntropyLoss(labelSmoothing: spec.LabelSmoothing),
         LossKind.MeanSquaredError => new MeanSquaredErrorLoss(),
         LossKind.Huber => new HuberLoss(spec.HuberDelta),
         _ => throw new ArgumentOutOfRangeException(nameof(spec), spec.Loss, "Unknown loss."),

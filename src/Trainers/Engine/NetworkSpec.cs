@@ -1,9 +1,10 @@
 namespace MLNetBackprop.Engine;
 
 /// <summary>
-/// What a <see cref="Network"/> is made of: input width, hidden layer widths, activation,
-/// optional batch normalisation (between each affine layer and its activation) and dropout
-/// (after each hidden activation), output width and loss. Immutable once a network is built.
+/// What a <see cref="Network"/> is made of: input width, an optional learnable input scale, hidden layer widths,
+/// activation, optional batch normalisation (between each affine layer and its activation) and dropout
+/// (after each hidden activation), output width and loss, and how the affine layers are parametrised.
+/// Immutable once a network is built.
 /// </summary>
 public sealed record NetworkSpec
 {
@@ -34,14 +35,43 @@ public sealed record NetworkSpec
     /// <summary>Weight initialisation scheme.</summary>
     public WeightInit WeightInit { get; init; } = WeightInit.Auto;
 
+    /// <summary>How the affine layers are parametrised and initialised (default <see cref="MLNetBackprop.Parametrization.Standard"/>).</summary>
+    public Parametrization Parametrization { get; init; } = Parametrization.Standard;
+
+    /// <summary>A learnable per-feature scale (<see cref="ScaleLayer"/>, learning at <see cref="ScaleLearningRateFactor"/>× the rate) before the first affine layer.</summary>
+    public bool InputScaling { get; init; }
+
+    /// <summary>The input scale's learning-rate factor (RealMLP's 6: the scales must move faster than the weights they feed).</summary>
+    public const double ScaleLearningRateFactor = 6.0;
+
+    /// <summary>The biases' learning-rate factor in the neural-tangent parametrisation (RealMLP's 0.1).</summary>
+    public const double NeuralTangentBiasLearningRateFactor = 0.1;
+
     /// <summary>Per-class weights for softmax cross-entropy (null = all 1).</summary>
     public float[]? ClassWeights { get; init; }
 
-    /// <summary>Label smoothing for softmax cross-entropy, in [0, 1).</summary>
+    /// <summary>Label smoothing for softmax or sigmoid cross-entropy, in [0, 1).</summary>
     public float LabelSmoothing { get; init; }
 
     /// <summary>δ of the Huber loss.</summary>
     public float HuberDelta { get; init; } = 1f;
+
+    /// <summary>
+    /// The number of values in the state buffers of a <see cref="Network"/> built from this spec (parameters and running
+    /// statistics), computed without building it — so a model file's sizes can be checked before anything is allocated.
+    /// A test keeps it equal to the built network's count.
+    /// </summary>
+    public long StateValueCount()
+    {
+        long values = InputScaling ? InputSize : 0;
+        long width = InputSize;
+        foreach (int units in HiddenLayers)
+        {
+            values += width * units + units + (BatchNorm ? 4L * units : 0);
+            width = units;
+        }
+        return values + width * OutputSize + OutputSize;
+    }
 
     /// <summary>Checks every value, naming the first one out of range.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A value is out of range.</exception>
@@ -55,6 +85,9 @@ public sealed record NetworkSpec
                 throw new ArgumentOutOfRangeException(nameof(HiddenLayers), HiddenLayers[i], $"HiddenLayers[{i}] must be ≥ 1.");
         if (!Enum.IsDefined(Activation)) throw new ArgumentOutOfRangeException(nameof(Activation), Activation, "Unknown activation.");
         if (!Enum.IsDefined(WeightInit)) throw new ArgumentOutOfRangeException(nameof(WeightInit), WeightInit, "Unknown weight initialisation.");
+        if (!Enum.IsDefined(Parametrization)) throw new ArgumentOutOfRangeException(nameof(Parametrization), Parametrization, "Unknown parametrisation.");
+        if (Parametrization == Parametrization.NeuralTangent && WeightInit != WeightInit.Auto)
+            throw new ArgumentOutOfRangeException(nameof(WeightInit), WeightInit, "The neural-tangent parametrisation draws its own weights (N(0, 1)); WeightInit must be Auto.");
         if (!Enum.IsDefined(Loss)) throw new ArgumentOutOfRangeException(nameof(Loss), Loss, "Unknown loss.");
         if (!(Dropout >= 0 && Dropout < 1)) throw new ArgumentOutOfRangeException(nameof(Dropout), Dropout, "Dropout must be in [0, 1).");
         if (!(LabelSmoothing >= 0 && LabelSmoothing < 1)) throw new ArgumentOutOfRangeException(nameof(LabelSmoothing), LabelSmoothing, "LabelSmoothing must be in [0, 1).");

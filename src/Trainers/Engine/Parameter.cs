@@ -10,12 +10,17 @@ public sealed class Parameter
     /// <param name="name">A readable name such as <c>dense1.weight</c>.</param>
     /// <param name="length">Number of values.</param>
     /// <param name="isWeight">True for weight matrices (subject to L2); false for biases and BatchNorm γ/β.</param>
-    public Parameter(string name, int length, bool isWeight)
+    /// <param name="learningRateFactor">This parameter's learning rate relative to the optimizer's (PyTorch's per-group
+    /// <c>lr</c>); finite and &gt; 0, default 1.</param>
+    public Parameter(string name, int length, bool isWeight, double learningRateFactor = 1.0)
     {
+        if (!(learningRateFactor > 0 && double.IsFinite(learningRateFactor)))
+            throw new ArgumentOutOfRangeException(nameof(learningRateFactor), learningRateFactor, "The learning-rate factor must be a finite number > 0.");
         Name = name;
         Value = new float[length];
         Gradient = new float[length];
         IsWeight = isWeight;
+        LearningRateFactor = learningRateFactor;
     }
 
     /// <summary>A readable name such as <c>dense1.weight</c>.</summary>
@@ -29,6 +34,12 @@ public sealed class Parameter
 
     /// <summary>True for weight matrices: the <c>L2</c> penalty applies to these only.</summary>
     public bool IsWeight { get; }
+
+    /// <summary>
+    /// The factor on the optimizer's learning rate for this parameter (1 for most; e.g. 0.1 for the biases and 6 for
+    /// the input scale of the neural-tangent recipe) — what a PyTorch parameter group with its own <c>lr</c> does.
+    /// </summary>
+    public double LearningRateFactor { get; }
 
     /// <summary>Number of values.</summary>
     public int Length => Value.Length;

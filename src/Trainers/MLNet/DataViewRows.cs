@@ -54,7 +54,7 @@ internal sealed class DataViewRows : ISequentialRows
     public bool HasWeights => _columns.Weight is not null || ClassWeights is not null;
 
     /// <summary>Feature standardisation applied on read (null = none).</summary>
-    public (float[] Means, float[] Scales)? Standardize { get; set; }
+    public FeatureTransform? Transform { get; set; }
 
     /// <summary>Regression label scaling applied on read (null = none).</summary>
     public (float Mean, float Scale)? LabelScaling { get; set; }
@@ -89,17 +89,18 @@ internal sealed class DataViewRows : ISequentialRows
     }
 
     /// <summary>What the first streaming passes learn about the training rows.</summary>
-    public sealed record Statistics(long Rows, long[]? ClassCounts, (float[] Means, float[] Scales)? Features, (float Mean, float Scale)? Label);
+    public sealed record Statistics(long Rows, long[]? ClassCounts, FeatureTransform? Features, (float Mean, float Scale)? Label);
 
     /// <summary>
-    /// Counts the rows and the classes, and fits the feature standardisation and label scaling when asked,
-    /// in one pass (two when fitting: mean, then deviations — <see cref="Standardization.Moments"/>, the in-memory arithmetic).
+    /// Counts the rows and the classes, and fits the feature normalisation and label scaling when asked,
+    /// in one pass (two when fitting: mean, then deviations — <see cref="Standardization.Moments"/> — or the robust
+    /// scaling's sample of every k-th row — <see cref="RobustScaling"/> —, the in-memory arithmetic).
     /// Checks every value on the way.
     /// </summary>
-    public Statistics Scan(bool fitFeatures, bool fitLabel, int classes)
+    public Statistics Scan(FeatureNormalization fitFeatures, bool fitLabel, int classes)
     {
         int d = FeatureCount;
-        var features = fitFeatures ? new Standardization.Moments(d) : null;
+        var features = fitFeatures == FeatureNormalization.Standard ? new Standardization.Moments(d) : null;
         var label = fitLabel ? new Standardization.Moments(1) : null;
         var counts = classes > 0 ? new long[classes] : null;
         var x = new float[d];
@@ -122,19 +123,23 @@ internal sealed class DataViewRows : ISequentialRows
                 ? $"The training data has no usable rows: all {Skipped} rows were skipped because feature column '{_columns.Features.Name}' holds NaN or infinite values (SkipRowsWithNonFiniteFeatures)."
                 : $"The training data has no rows (feature column '{_columns.Features.Name}').");
         Rows = n;
-        if (features is not null || label is not null)
+        long stride = RobustScaling.Stride(n, d);
+        var sample = fitFeatures == FeatureNormalization.Robust ? new RobustScaling.Sample(d, RobustScaling.SampleRows(n, stride)) : null;
+        if (features is not null || label is not null || sample is not null)
         {
             features?.EndMeanPass();
             label?.EndMeanPass();
             using var reader = Open();
-            while (reader.MoveNext())
+            for (long r = 0; reader.MoveNext(); r++)
             {
                 reader.Read(x, y, out _);
                 features?.AddToVariance(x);
                 label?.AddToVariance(y);
+                if (sample is not null && r % stride == 0) sample.Add(x);
             }
         }
-        return new Statistics(n, counts, features?.FeatureScaling(), label?.LabelScaling());
+        var transform = features is not null ? features.FeatureScaling() : sample?.Fit();
+        return new Statistics(n, counts, transform, label?.LabelScaling());
     }
 
     /// <summary>
@@ -215,8 +220,7 @@ internal sealed class DataViewRows : ISequentialRows
             long row = _cursor.Position;
             if (!_rowFetched) _getFeatures!(ref _row);
             TrainingDataReader.CopyRow(_row, features, _rows._columns.Features.Name, row);
-            if (_rows.Standardize is { } st)
-                for (int j = 0; j < features.Length; j++) features[j] = (features[j] - st.Means[j]) * st.Scales[j];
+            _rows.Transform?.Apply(features, features);
 
             float target = _labelAndWeight!.ReadTarget(row);
             if (_rows.LabelScaling is { } ls) target = (target - ls.Mean) / ls.Scale;

@@ -1,24 +1,20 @@
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 using MLNetBackprop.Engine;
 
 namespace MLNetBackprop;
 
 /// <summary>
-/// A trained MLP as its prediction transformer holds it: the network, the feature standardisation
+/// A trained MLP as its prediction transformer holds it: the network, the feature normalisation
 /// learned from the training data, the label scaling (regression) and the training history.
 /// Scoring is thread-safe: each caller uses its own <see cref="InferenceNetwork.Scratch"/>.
 /// </summary>
 public sealed class MlpModelParameters
 {
-    private readonly float[] _featureMeans;
-    private readonly float[] _featureScales;
-
-    internal MlpModelParameters(Network network, float[] featureMeans, float[] featureScales, float labelMean, float labelScale, TrainingHistory? history)
+    internal MlpModelParameters(Network network, FeatureTransform features, float labelMean, float labelScale, TrainingHistory? history)
     {
+        if (features.Count != network.InputSize)
+            throw new ArgumentException($"The feature transform has {features.Count} features; the network takes {network.InputSize}.", nameof(features));
         Network = network;
-        _featureMeans = featureMeans;
-        _featureScales = featureScales;
+        Features = features;
         LabelMean = labelMean;
         LabelScale = labelScale;
         History = history ?? new TrainingHistory();
@@ -34,11 +30,17 @@ public sealed class MlpModelParameters
     /// <summary>Number of outputs (classes for multiclass, 1 otherwise).</summary>
     public int OutputSize => Network.OutputSize;
 
-    /// <summary>Per-feature means subtracted before the network (0 when features are not standardised).</summary>
-    public IReadOnlyList<float> FeatureMeans => _featureMeans;
+    /// <summary>Per-feature offsets subtracted before the network: the means (standard normalisation), the medians (robust), or 0 (none).</summary>
+    public IReadOnlyList<float> FeatureMeans => Features.Offsets;
 
-    /// <summary>Per-feature factors applied after subtracting the mean (1/σ; 1 when not standardised).</summary>
-    public IReadOnlyList<float> FeatureScales => _featureScales;
+    /// <summary>Per-feature factors applied after subtracting the offset: 1/σ (standard), 1/IQR or 0 for a constant feature (robust), or 1 (none).</summary>
+    public IReadOnlyList<float> FeatureScales => Features.Scales;
+
+    /// <summary>True when the scaled features are smooth-clipped, x/√(1 + (x/3)²) (robust normalisation).</summary>
+    public bool FeaturesSmoothClipped => Features.SmoothClip;
+
+    /// <summary>The map from raw to network features.</summary>
+    internal FeatureTransform Features { get; }
 
     /// <summary>Regression: the training-label mean added back to the network's output (0 otherwise).</summary>
     public float LabelMean { get; }
@@ -125,14 +127,7 @@ public sealed class MlpModelParameters
         for (int i = 0; i < logits.Length; i++) logits[i] = float.IsPositiveInfinity(logits[i]) ? 1f / top : 0f;
     }
 
-    /// <summary>
-    /// Standardised inputs are clamped to ±1e20 (10^20 standard deviations from the training mean) before the network:
-    /// a raw feature near ±<see cref="float.MaxValue"/> would otherwise overflow to ±∞ and turn into NaN (∞ − ∞) in the
-    /// first layer. Below that no real input is affected; NaN inputs still give NaN.
-    /// </summary>
-    internal const float InputClamp = 1e20f;
-
-    /// <summary>Raw outputs (logits) of one row after standardisation; used for the binary margin.</summary>
+    /// <summary>Raw outputs (logits) of one row after the feature transform; used for the binary margin.</summary>
     internal void Forward(ReadOnlySpan<float> features, Span<float> output, Scratch scratch)
     {
         var x = scratch.Features.AsSpan();
@@ -140,34 +135,8 @@ public sealed class MlpModelParameters
         Inference.Forward(x, output, scratch.Network);
     }
 
-    /// <summary>
-    /// x = clamp((features − mean) · scale, ±<see cref="InputClamp"/>), NaN passing through; the single-row and the block
-    /// scoring paths both standardise through here.
-    /// </summary>
-    internal void Standardize(ReadOnlySpan<float> features, Span<float> x)
-    {
-        int n = x.Length, i = 0;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            var hi = Vector256.Create(InputClamp);
-            var lo = Vector256.Create(-InputClamp);
-            var f = MemoryMarshal.Cast<float, Vector256<float>>(features[..n]);
-            var m = MemoryMarshal.Cast<float, Vector256<float>>(_featureMeans.AsSpan(0, n));
-            var s = MemoryMarshal.Cast<float, Vector256<float>>(_featureScales.AsSpan(0, n));
-            var d = MemoryMarshal.Cast<float, Vector256<float>>(x);
-            for (int k = 0; k < d.Length; k++)
-            {
-                var v = (f[k] - m[k]) * s[k];
-                d[k] = Vector256.ConditionalSelect(Vector256.GreaterThan(v, hi), hi, Vector256.ConditionalSelect(Vector256.LessThan(v, lo), lo, v));
-            }
-            i = d.Length * Vector256<float>.Count;
-        }
-        for (; i < n; i++)
-        {
-            float v = (features[i] - _featureMeans[i]) * _featureScales[i];
-            x[i] = v > InputClamp ? InputClamp : v < -InputClamp ? -InputClamp : v; // NaN passes through
-        }
-    }
+    /// <summary>The network's input for one row (<see cref="FeatureTransform.Apply"/>); the single-row and the block scoring paths both go through here.</summary>
+    internal void Standardize(ReadOnlySpan<float> features, Span<float> x) => Features.Apply(features, x);
 
     /// <summary>Per-caller buffers for scoring blocks of rows (<see cref="ForwardBatch"/>); not shared between threads.</summary>
     internal sealed class BatchScratch(MlpModelParameters model, int capacity)

@@ -4,15 +4,16 @@ using MLNetBackprop.Internals;
 namespace MLNetBackprop;
 
 /// <summary>
-/// The payload of a trained MLP inside model.zip (kind "Mlp", body version 2; version 1 is still read), framed and
+/// The payload of a trained MLP inside model.zip (kind "Mlp", body version 3; versions 1 and 2 are still read), framed and
 /// checksummed by <see cref="PayloadWriter"/>. Body, in order:
 /// int32 task (1 multiclass, 2 binary, 3 regression); string feature column; int32 input size d (1..2^24);
 /// int32 hidden layer count h (0..64) and h × int32 widths (1..2^20); int32 activation; Single leaky slope;
 /// Boolean batch norm; Single dropout; int32 output size; int32 loss; Single label smoothing; Single Huber δ;
+/// version 3 only: int32 parametrisation, Boolean input scaling (a learnable scale layer), Boolean smooth clip of the features;
 /// Single[d] feature means; Single[d] feature scales; Single label mean; Single label scale;
 /// Boolean has-key-values, then (int32 type code, int32 count, values);
-/// int32 state buffer count, then per buffer int32 length and Single[length] (weights, biases, BatchNorm γ/β and running statistics, in <see cref="Network.StateBuffers"/> order).
-/// Version 2 then holds the training history (<see cref="TrainingHistory"/>; a version-1 body loads with an empty one):
+/// int32 state buffer count, then per buffer int32 length and Single[length] (input scales, weights, biases, BatchNorm γ/β and running statistics, in <see cref="Network.StateBuffers"/> order).
+/// Versions 2 and 3 then hold the training history (<see cref="TrainingHistory"/>; a version-1 body loads with an empty one):
 /// int32 epoch count n (≥ 0, at most what the remaining bytes can hold), then per epoch: int32 epoch (≥ 1);
 /// Double train loss; Boolean has-validation-loss [+ Double validation loss]; Boolean has-validation-metric
 /// [+ Double metric]; Double learning rate; int64 elapsed ticks (≥ 0); int32 gradient norm count g and Double[g];
@@ -26,7 +27,7 @@ internal static class MlpModelSerializer
 {
     public const string Kind = "Mlp";
     /// <summary>The body version written.</summary>
-    public const int BodyVersion = 2;
+    public const int BodyVersion = 3;
 
     /// <summary>The oldest body version read (without a training history).</summary>
     public const int MinBodyVersion = 1;
@@ -57,6 +58,14 @@ internal static class MlpModelSerializer
         w.WriteInt32((int)spec.Loss);
         w.WriteSingle(spec.LabelSmoothing);
         w.WriteSingle(spec.HuberDelta);
+        if (w.BodyVersion >= 3)
+        {
+            w.WriteInt32((int)spec.Parametrization);
+            w.WriteBoolean(spec.InputScaling);
+            w.WriteBoolean(model.Features.SmoothClip);
+        }
+        else if (spec.Parametrization != Parametrization.Standard || spec.InputScaling || model.Features.SmoothClip)
+            throw new ArgumentOutOfRangeException(nameof(w), w.BodyVersion, $"{Kind} body version {w.BodyVersion} cannot hold this model (neural-tangent layers, feature scales or smooth clipping need version 3).");
         w.WriteSingles(model.FeatureMeans.ToArray());
         w.WriteSingles(model.FeatureScales.ToArray());
         w.WriteSingle(model.LabelMean);
@@ -158,24 +167,19 @@ internal static class MlpModelSerializer
         var loss = (LossKind)r.ReadInt32("loss", 0, Enum.GetValues<LossKind>().Length - 1);
         float smoothing = r.ReadSingle("label smoothing", 0, 0.999999f);
         float delta = r.ReadSingle("Huber delta", float.Epsilon, float.MaxValue);
+        var parametrization = Parametrization.Standard;
+        bool inputScaling = false, smoothClip = false;
+        if (r.BodyVersion >= 3)
+        {
+            parametrization = (Parametrization)r.ReadInt32("parametrization", 0, Enum.GetValues<Parametrization>().Length - 1);
+            inputScaling = r.ReadBoolean("input scaling");
+            smoothClip = r.ReadBoolean("smooth clip");
+        }
         float[] means = Finite(r.ReadSingles("feature means", d), "feature means");
         float[] scales = Finite(r.ReadSingles("feature scales", d), "feature scales");
         float labelMean = r.ReadSingle("label mean", float.MinValue, float.MaxValue);
         float labelScale = r.ReadSingle("label scale", float.Epsilon, float.MaxValue);
         LabelKeyValues? keyValues = r.ReadBoolean("has key values") ? LabelKeyValues.Read(r, outputs) : null;
-
-        // The architecture fixes the size of every buffer: check the file's sizes against it before
-        // building the network, so a forged count can never make us allocate more than the file holds.
-        long parameterValues = 0;
-        int width = d;
-        foreach (int units in hidden)
-        {
-            parameterValues += (long)width * units + units + (batchNorm ? 4L * units : 0);
-            width = units;
-        }
-        parameterValues += (long)width * outputs + outputs;
-        if (parameterValues * 4 > r.Remaining)
-            throw new InvalidDataException($"{Kind} payload: the architecture needs {parameterValues} values but only {r.Remaining} bytes remain.");
 
         NetworkSpec spec;
         try
@@ -184,6 +188,7 @@ internal static class MlpModelSerializer
             {
                 InputSize = d, HiddenLayers = hidden, Activation = activation, LeakySlope = slope, BatchNorm = batchNorm,
                 Dropout = dropout, OutputSize = outputs, Loss = loss, LabelSmoothing = smoothing, HuberDelta = delta,
+                Parametrization = parametrization, InputScaling = inputScaling,
             };
             spec.Validate();
         }
@@ -191,6 +196,12 @@ internal static class MlpModelSerializer
         {
             throw new InvalidDataException($"{Kind} payload: invalid architecture: {e.Message}", e);
         }
+
+        // The architecture fixes the size of every buffer: check the file's sizes against it before
+        // building the network, so a forged count can never make us allocate more than the file holds.
+        long stateValues = spec.StateValueCount();
+        if (stateValues * 4 > r.Remaining)
+            throw new InvalidDataException($"{Kind} payload: the architecture needs {stateValues} values but only {r.Remaining} bytes remain.");
         CheckTask(task, loss, outputs);
 
         var network = new Network(spec, 0);
@@ -205,7 +216,7 @@ internal static class MlpModelSerializer
         var history = r.BodyVersion >= 2 ? ReadHistory(r) : null;
         r.EnsureEnd();
         network.LoadState(state);
-        return (feature, new MlpModelParameters(network, means, scales, labelMean, labelScale, history), keyValues);
+        return (feature, new MlpModelParameters(network, new FeatureTransform(means, scales, smoothClip), labelMean, labelScale, history), keyValues);
     }
 
     private static void CheckTask(TaskKind task, LossKind loss, int outputs)

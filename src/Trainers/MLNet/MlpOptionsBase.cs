@@ -53,10 +53,31 @@ public abstract class MlpOptionsBase
     public int? Seed { get; set; }
 
     /// <summary>
-    /// Standardise each feature inside the model with the training data's mean and standard deviation
-    /// (default true), so raw tabular features train well; the statistics are saved with the model.
+    /// How each feature is normalised inside the model, with statistics of the training rows saved with the model
+    /// (default <see cref="MLNetBackprop.FeatureNormalization.Standard"/>), so raw tabular features train well.
     /// </summary>
-    public bool NormalizeFeatures { get; set; } = true;
+    public FeatureNormalization FeatureNormalization { get; set; } = FeatureNormalization.Standard;
+
+    /// <summary>
+    /// Whether the features are normalised (<see cref="FeatureNormalization"/> not None). Setting false selects
+    /// <see cref="MLNetBackprop.FeatureNormalization.None"/>; setting true keeps a chosen normalisation or selects Standard.
+    /// </summary>
+    [Obsolete("Use FeatureNormalization (None, Standard or Robust).")]
+    public bool NormalizeFeatures
+    {
+        get => FeatureNormalization != FeatureNormalization.None;
+        set => FeatureNormalization = !value ? FeatureNormalization.None
+            : FeatureNormalization == FeatureNormalization.None ? FeatureNormalization.Standard : FeatureNormalization;
+    }
+
+    /// <summary>How the affine layers are parametrised and initialised (default <see cref="MLNetBackprop.Parametrization.Standard"/>).</summary>
+    public Parametrization Parametrization { get; set; } = Parametrization.Standard;
+
+    /// <summary>
+    /// A learnable scale per feature in front of the first layer, learning at 6× the rate (RealMLP's front scale; default false).
+    /// It folds into the first layer's weights at scoring time.
+    /// </summary>
+    public bool LearnFeatureScales { get; set; }
 
     /// <summary>
     /// Leave out training (and validation) rows whose feature vector holds NaN or ±∞, instead of failing
@@ -141,6 +162,10 @@ public abstract class MlpOptionsBase
         if (!(LeakyReluSlope >= 0 && float.IsFinite(LeakyReluSlope))) throw new ArgumentOutOfRangeException(nameof(LeakyReluSlope), LeakyReluSlope, "LeakyReluSlope must be a finite number ≥ 0.");
         if (Optimizer is null) throw new ArgumentOutOfRangeException(nameof(Optimizer), null, "Optimizer must be set (an Optimizer or a name such as \"adam\").");
         if (!Enum.IsDefined(WeightInit)) throw new ArgumentOutOfRangeException(nameof(WeightInit), WeightInit, "Unknown weight initialisation.");
+        if (!Enum.IsDefined(FeatureNormalization)) throw new ArgumentOutOfRangeException(nameof(FeatureNormalization), FeatureNormalization, "FeatureNormalization must be None, Standard or Robust.");
+        if (!Enum.IsDefined(Parametrization)) throw new ArgumentOutOfRangeException(nameof(Parametrization), Parametrization, "Parametrization must be Standard or NeuralTangent.");
+        if (Parametrization == Parametrization.NeuralTangent && WeightInit != WeightInit.Auto)
+            throw new ArgumentOutOfRangeException(nameof(WeightInit), WeightInit, "The neural-tangent parametrisation draws its own weights (N(0, 1)); WeightInit must be Auto.");
         if (!(Dropout >= 0 && Dropout < 1)) throw new ArgumentOutOfRangeException(nameof(Dropout), Dropout, "Dropout must be in [0, 1).");
         if (!(L2 >= 0 && float.IsFinite(L2))) throw new ArgumentOutOfRangeException(nameof(L2), L2, "L2 must be a finite number ≥ 0.");
         if (Epochs < 1) throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, "Epochs must be ≥ 1.");

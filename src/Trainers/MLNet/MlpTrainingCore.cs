@@ -37,19 +37,22 @@ internal static class MlpTrainingCore
 
         if (task != TaskKind.Regression) CheckClasses(train, outputSize, options.LabelColumnName);
 
-        // Feature standardisation: from the training part only; a warm start keeps the original statistics.
+        // Feature normalisation: from the training part only; a warm start keeps the original statistics.
         int d = columns.FeatureCount;
-        float[] means, scales;
+        FeatureTransform transform;
         if (warmStart is not null)
         {
             CheckWarmStartInput(warmStart, d, options);
-            means = [.. warmStart.FeatureMeans];
-            scales = [.. warmStart.FeatureScales];
+            transform = warmStart.Features;
         }
-        else if (options.NormalizeFeatures) (means, scales) = Standardization.Fit(train.Features);
-        else { means = new float[d]; scales = Enumerable.Repeat(1f, d).ToArray(); }
-        Standardization.Apply(train.Features, means, scales);
-        if (validation.Rows > 0) Standardization.Apply(validation.Features, means, scales);
+        else transform = options.FeatureNormalization switch
+        {
+            FeatureNormalization.Standard => Standardization.Fit(train.Features),
+            FeatureNormalization.Robust => RobustScaling.Fit(train.Features),
+            _ => FeatureTransform.Identity(d),
+        };
+        transform.ApplyInPlace(train.Features);
+        if (validation.Rows > 0) transform.ApplyInPlace(validation.Features);
 
         float labelMean = 0, labelScale = 1;
         if (task == TaskKind.Regression)
@@ -75,13 +78,13 @@ internal static class MlpTrainingCore
                 $" whose feature column '{options.FeatureColumnName}' holds NaN or infinite values; {all.Rows} training rows kept.");
         }
         return Fit(env, host, options, task, d, outputSize, loss, labelSmoothing, huberDelta, warmStart, seed,
-            train, validation.Rows > 0 ? validation : null, means, scales, labelMean, labelScale, dataNote: "in memory");
+            train, validation.Rows > 0 ? validation : null, transform, labelMean, labelScale, dataNote: "in memory");
     }
 
     /// <summary>Everything after the data is ready: spec, network (or warm start), settings, the run, the model.</summary>
     private static MlpModelParameters Fit(IHostEnvironment env, IHost host, MlpOptionsBase options, TaskKind task, int d, int outputSize,
         LossKind loss, float labelSmoothing, float huberDelta, MlpModelParameters? warmStart, long seed,
-        ITrainingRows train, ITrainingRows? validation, float[] means, float[] scales, float labelMean, float labelScale, string dataNote)
+        ITrainingRows train, ITrainingRows? validation, FeatureTransform transform, float labelMean, float labelScale, string dataNote)
     {
         var spec = new NetworkSpec
         {
@@ -94,6 +97,8 @@ internal static class MlpTrainingCore
             OutputSize = outputSize,
             Loss = loss,
             WeightInit = options.WeightInit,
+            Parametrization = options.Parametrization,
+            InputScaling = options.LearnFeatureScales,
             LabelSmoothing = labelSmoothing,
             HuberDelta = huberDelta,
         };
@@ -136,7 +141,7 @@ internal static class MlpTrainingCore
             history = trainer.Train(train, validation);
         }
         ch.Info(MessageSensitivity.None, history.StopReason);
-        return new MlpModelParameters(network, means, scales, labelMean, labelScale, history);
+        return new MlpModelParameters(network, transform, labelMean, labelScale, history);
     }
 
     /// <summary>Rows per shuffle block when streaming and <see cref="MlpOptionsBase.ShuffleBlockRows"/> is null. Small, because the block size does not change a streamed epoch's cost (see <see cref="StreamedRows"/>), only how well it mixes.</summary>
@@ -193,7 +198,7 @@ internal static class MlpTrainingCore
         else train = new DataViewRows(trainData, columns, task, null, ct);
         foreach (var part in validation is null ? [train] : new[] { train, validation }) part.SkipRowsWithNonFiniteFeatures = options.SkipRowsWithNonFiniteFeatures;
 
-        var stats = train.Scan(fitFeatures: warmStart is null && options.NormalizeFeatures,
+        var stats = train.Scan(fitFeatures: warmStart is null ? options.FeatureNormalization : FeatureNormalization.None,
             fitLabel: warmStart is null && task == TaskKind.Regression, classes: task == TaskKind.Regression ? 0 : Math.Max(outputSize, 2));
         if (validation is not null) validation.Count();
         if (DataViewRows.SkippedRowsWarning(train, validation, separateValidation: validationData is not null) is { } skippedNote)
@@ -207,8 +212,7 @@ internal static class MlpTrainingCore
         if (validation is not null && validation.Rows == 0) validation = null;
         if (stats.ClassCounts is { } counts) CheckClasses(counts, options.LabelColumnName);
 
-        var (means, scales) = warmStart is not null ? ([.. warmStart.FeatureMeans], [.. warmStart.FeatureScales])
-            : stats.Features ?? (new float[d], Enumerable.Repeat(1f, d).ToArray());
+        var transform = warmStart is not null ? warmStart.Features : stats.Features ?? FeatureTransform.Identity(d);
         var (labelMean, labelScale) = task != TaskKind.Regression ? (0f, 1f)
             : warmStart is not null ? (warmStart.LabelMean, warmStart.LabelScale) : stats.Label!.Value;
         float[]? perClass = task != TaskKind.Regression && weighting != ClassWeighting.None
@@ -216,7 +220,7 @@ internal static class MlpTrainingCore
             : null;
         foreach (var part in validation is null ? [train] : new[] { train, validation })
         {
-            part.Standardize = (means, scales);
+            part.Transform = transform;
             if (task == TaskKind.Regression) part.LabelScaling = (labelMean, labelScale);
             part.ClassWeights = perClass;
         }
@@ -225,7 +229,7 @@ internal static class MlpTrainingCore
         string note = $"streamed: a window of {rows.WindowRows} rows for a {options.MemoryBudgetMegabytes} MB budget, blocks of {options.ShuffleBlockRows ?? rows.BlockRows} rows, " +
                       $"{rows.PassesPerEpoch(options.ShuffleBlockRows)} passes over the data per epoch";
         return Fit(env, host, options, task, d, outputSize, loss, labelSmoothing, huberDelta, warmStart, seed,
-            rows, validation is null ? null : new StreamedRows(validation, windowRows, rows.BlockRows), means, scales, labelMean, labelScale, note);
+            rows, validation is null ? null : new StreamedRows(validation, windowRows, rows.BlockRows), transform, labelMean, labelScale, note);
     }
 
     private static TrainingDataReader.Columns CheckValidationSchema(IDataView validationData, TrainingDataReader.Columns columns, TaskKind task, MlpOptionsBase options)
@@ -347,7 +351,8 @@ internal static class MlpTrainingCore
     private static void CheckCompatible(NetworkSpec trained, NetworkSpec wanted)
     {
         if (trained.InputSize != wanted.InputSize || trained.OutputSize != wanted.OutputSize || !trained.HiddenLayers.SequenceEqual(wanted.HiddenLayers)
-            || trained.Activation != wanted.Activation || trained.BatchNorm != wanted.BatchNorm || trained.Loss != wanted.Loss)
-            throw new ArgumentException($"The warm-start model's architecture ({trained.InputSize} → [{string.Join(", ", trained.HiddenLayers)}] → {trained.OutputSize}, {trained.Activation}, BatchNorm {trained.BatchNorm}, {trained.Loss}) differs from the options' ({wanted.InputSize} → [{string.Join(", ", wanted.HiddenLayers)}] → {wanted.OutputSize}, {wanted.Activation}, BatchNorm {wanted.BatchNorm}, {wanted.Loss}).", ModelParametersName);
+            || trained.Activation != wanted.Activation || trained.BatchNorm != wanted.BatchNorm || trained.Loss != wanted.Loss
+            || trained.Parametrization != wanted.Parametrization || trained.InputScaling != wanted.InputScaling)
+            throw new ArgumentException($"The warm-start model's architecture ({trained.InputSize} → [{string.Join(", ", trained.HiddenLayers)}] → {trained.OutputSize}, {trained.Activation}, BatchNorm {trained.BatchNorm}, {trained.Loss}, {trained.Parametrization}, feature scales {trained.InputScaling}) differs from the options' ({wanted.InputSize} → [{string.Join(", ", wanted.HiddenLayers)}] → {wanted.OutputSize}, {wanted.Activation}, BatchNorm {wanted.BatchNorm}, {wanted.Loss}, {wanted.Parametrization}, feature scales {wanted.InputScaling}).", ModelParametersName);
     }
 }

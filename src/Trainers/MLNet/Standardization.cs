@@ -5,7 +5,7 @@ namespace MLNetBackprop;
 /// <summary>Per-feature z-score standardisation and label scaling learned from the training rows (two-pass, in double).</summary>
 internal static class Standardization
 {
-    public static (float[] Means, float[] Scales) Fit(Matrix x)
+    public static FeatureTransform Fit(Matrix x)
     {
         var moments = new Moments(x.Columns);
         for (int r = 0; r < x.Rows; r++) moments.AddToMean(x.Row(r));
@@ -48,8 +48,8 @@ internal static class Standardization
             return Math.Sqrt(_m2[j] / _n);
         }
 
-        /// <summary>Feature means and scales (1/sd; 1 for a constant feature).</summary>
-        public (float[] Means, float[] Scales) FeatureScaling()
+        /// <summary>Feature means and scales (1/sd; 1 for a constant feature), no clipping.</summary>
+        public FeatureTransform FeatureScaling()
         {
             var means = new float[_mean.Length];
             var scales = new float[_mean.Length];
@@ -60,7 +60,7 @@ internal static class Standardization
                 // A constant feature carries no information: centre it and leave its scale alone.
                 scales[j] = sd > 1e-12 ? (float)(1 / sd) : 1f;
             }
-            return (means, scales);
+            return new FeatureTransform(means, scales, smoothClip: false);
         }
 
         /// <summary>Label mean and scale (sd; 1 for a constant label) of column 0.</summary>
@@ -68,15 +68,6 @@ internal static class Standardization
         {
             double sd = Sd(0);
             return ((float)_mean[0], sd > 1e-12 ? (float)sd : 1f);
-        }
-    }
-
-    public static void Apply(Matrix x, float[] means, float[] scales)
-    {
-        for (int r = 0; r < x.Rows; r++)
-        {
-            var row = x.Row(r);
-            for (int j = 0; j < row.Length; j++) row[j] = (row[j] - means[j]) * scales[j];
         }
     }
 

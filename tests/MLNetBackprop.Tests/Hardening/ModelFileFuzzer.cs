@@ -136,6 +136,12 @@ public sealed class ModelFileFuzzer
         w.Int32("output size");
         w.Int32("loss");
         w.Skip(8); // smoothing, Huber δ
+        if (version >= 3)
+        {
+            w.Int32("parametrization");
+            w.Byte(); // input scaling
+            w.Byte(); // smooth clip
+        }
         w.Singles(2 * d); // means, scales
         w.Skip(8); // label mean, scale
         if (w.Byte() == 1)

@@ -60,7 +60,7 @@ public class NumericalSafetyTests
 
         var options = Multiclass(epochs: 10);
         options.FeatureColumnName = "Normalized";
-        options.NormalizeFeatures = false;
+        options.FeatureNormalization = FeatureNormalization.None;
         options.BatchNorm = true; // and batch normalisation inside the network
         var chain = ml.Transforms.BatchNormalize("Normalized", "Features").Append(ml.MulticlassClassification.Trainers.Mlp(options)).Fit(keyed);
         var bn = chain.OfType<BatchNormalizingTransformer>().Single();

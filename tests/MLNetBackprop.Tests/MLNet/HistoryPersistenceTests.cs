@@ -92,7 +92,7 @@ public class HistoryPersistenceTests
     {
         var model = Trained(out _);
         var history = new TrainingHistory { BestEpoch = 0, StopReason = string.Concat(Enumerable.Repeat("é", 3000)) }; // 6000 UTF-8 bytes
-        var withLongReason = new MlpModelParameters(model.Network, [.. model.FeatureMeans], [.. model.FeatureScales], model.LabelMean, model.LabelScale, history);
+        var withLongReason = new MlpModelParameters(model.Network, model.Features, model.LabelMean, model.LabelScale, history);
         var read = RoundTrip(withLongReason, 2);
         Assert.Equal(new string('é', 2048), read.History.StopReason);
     }

@@ -102,7 +102,7 @@ public class PipelineTests
         var test = MLData.Bool(ml, x, y, testRows);
         double Auc(IEstimator<ITransformer> normalizer)
         {
-            var options = new MlpBinaryTrainer.Options { FeatureColumnName = "Normalized", HiddenLayers = [32], Epochs = 30, Seed = 11, NormalizeFeatures = false };
+            var options = new MlpBinaryTrainer.Options { FeatureColumnName = "Normalized", HiddenLayers = [32], Epochs = 30, Seed = 11, FeatureNormalization = FeatureNormalization.None };
             var model = normalizer.Append(ml.BinaryClassification.Trainers.Mlp(options)).Fit(train);
             return ml.BinaryClassification.Evaluate(model.Transform(test)).AreaUnderRocCurve;
         }

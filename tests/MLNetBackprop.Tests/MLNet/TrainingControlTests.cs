@@ -166,7 +166,7 @@ public class TrainingControlTests(ITestOutputHelper output)
         var ml = new MLContext(8);
         var (x, y) = Datasets.Load("concrete.csv");
         var data = MLData.Float(ml, x, y, Enumerable.Range(0, y.Length));
-        var options = new MlpRegressionTrainer.Options { Optimizer = Optimizer.Sgd(1e6), Epochs = 5, NormalizeFeatures = false };
+        var options = new MlpRegressionTrainer.Options { Optimizer = Optimizer.Sgd(1e6), Epochs = 5, FeatureNormalization = FeatureNormalization.None };
         var e = Assert.Throws<TrainingDivergedException>(() => ml.Regression.Trainers.Mlp(options).Fit(data));
         Assert.Contains("epoch 1", e.Message);
         Assert.Contains("lower learning rate", e.Message);

@@ -237,7 +237,7 @@ public class MlpSearchTests(ITestOutputHelper output)
         {
             LabelColumnName = "L", FeatureColumnName = "F", ExampleWeightColumnName = "W", HiddenLayers = [7, 5], Activation = Activation.Tanh,
             LeakyReluSlope = 0.2f, Optimizer = Optimizer.Nadam(0.01), WeightInit = WeightInit.LeCunNormal, Dropout = 0.3f, L2 = 0.01f, BatchNorm = true,
-            Epochs = 7, BatchSize = 9, Seed = 5, NormalizeFeatures = false, ValidationFraction = 0.3f, EarlyStopping = new EarlyStopping { Patience = 3 },
+            Epochs = 7, BatchSize = 9, Seed = 5, FeatureNormalization = FeatureNormalization.None, ValidationFraction = 0.3f, EarlyStopping = new EarlyStopping { Patience = 3 },
             Schedule = LearningRateSchedule.Cosine(10), GradientClipNorm = 1, NumberOfThreads = 1, ClassWeighting = ClassWeighting.Balanced,
             ClassWeights = [1, 2, 3], LabelSmoothing = 0.1f,
         };

@@ -123,6 +123,22 @@ public static class WeightInitializer
         }
     }
 
+    /// <summary>
+    /// The neural-tangent initialisation of a hidden affine layer: every weight and bias drawn N(0, 1) (weights first,
+    /// then biases, from <paramref name="rng"/>); the layer's <see cref="Dense.WeightFactor"/> 1/√fan_in gives the
+    /// products their LeCun scale.
+    /// </summary>
+    /// <param name="dense">The layer.</param>
+    /// <param name="rng">The random stream, advanced by the draws.</param>
+    public static void InitializeNeuralTangent(Dense dense, ref CounterRandom rng)
+    {
+        ArgumentNullException.ThrowIfNull(dense);
+        var w = dense.Weight.Value;
+        for (int i = 0; i < w.Length; i++) w[i] = (float)rng.NextGaussian();
+        var b = dense.Bias.Value;
+        for (int i = 0; i < b.Length; i++) b[i] = (float)rng.NextGaussian();
+    }
+
     private static void CheckFans(int fanIn, int fanOut)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(fanIn);

@@ -36,6 +36,49 @@ public static partial class Kernels
         }
     }
 
+    /// <summary>Row r ← c·row r + <paramref name="vector"/> for the first <paramref name="rows"/> rows (a neural-tangent layer's scale and bias).</summary>
+    /// <param name="data">rows × vector.Length values, row-major; updated.</param>
+    /// <param name="c">The factor on every value.</param>
+    /// <param name="vector">The row to add after scaling.</param>
+    /// <param name="rows">Rows.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ScaleAndAddToRows(Span<float> data, float c, ReadOnlySpan<float> vector, int rows)
+    {
+        int n = vector.Length;
+        if ((long)rows * n > data.Length) throw new ArgumentException("The buffer is smaller than rows × vector length.", nameof(data));
+        ref float d = ref MemoryMarshal.GetReference(data);
+        ref float v = ref MemoryMarshal.GetReference(vector);
+        for (int r = 0; r < rows; r++)
+        {
+            ref float row = ref Unsafe.Add(ref d, (nint)r * n);
+            int j = 0;
+            if (Vector512.IsHardwareAccelerated)
+                for (var cv = Vector512.Create(c); j <= n - 16; j += 16)
+                    Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref row, (nuint)j), cv, Vector512.LoadUnsafe(ref v, (nuint)j)).StoreUnsafe(ref row, (nuint)j);
+            else if (Vector256.IsHardwareAccelerated)
+                for (var cv = Vector256.Create(c); j <= n - 8; j += 8)
+                    Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref row, (nuint)j), cv, Vector256.LoadUnsafe(ref v, (nuint)j)).StoreUnsafe(ref row, (nuint)j);
+            for (; j < n; j++) Unsafe.Add(ref row, j) = MathF.FusedMultiplyAdd(Unsafe.Add(ref row, j), c, Unsafe.Add(ref v, j));
+        }
+    }
+
+    /// <summary>z = x ∘ y element-wise (vectorised).</summary>
+    /// <param name="x">First factor.</param>
+    /// <param name="y">Second factor.</param>
+    /// <param name="z">Products (may alias either factor).</param>
+    public static void Multiply(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> z) => System.Numerics.Tensors.TensorPrimitives.Multiply(x, y, z);
+
+    /// <summary>acc += x ∘ y element-wise (vectorised; a fused multiply-add where the hardware has one).</summary>
+    /// <param name="x">First factor.</param>
+    /// <param name="y">Second factor.</param>
+    /// <param name="acc">Accumulator, updated.</param>
+    public static void MultiplyAdd(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> acc) => System.Numerics.Tensors.TensorPrimitives.FusedMultiplyAdd(x, y, acc, acc);
+
+    /// <summary>x ← c·x (vectorised).</summary>
+    /// <param name="x">Values, updated.</param>
+    /// <param name="c">The factor.</param>
+    public static void Scale(Span<float> x, float c) => System.Numerics.Tensors.TensorPrimitives.Multiply(x, c, x);
+
     /// <summary>
     /// sums[j] = Σ_r data[r, j] over the first <paramref name="rows"/> rows, summed from +0 in ascending r
     /// (overwrites <paramref name="sums"/>).

@@ -3,7 +3,7 @@ namespace MLNetBackprop.Engine;
 /// <summary>
 /// Sigmoid cross-entropy on logits, with torch.nn.BCEWithLogitsLoss's semantics (reduction 'mean'):
 /// targets y ∈ [0, 1], one per output (rows × outputs), and an optional positive-class weight pⱼ per output
-/// column. Each element contributes, in PyTorch's stable form,
+/// column, and optional label smoothing ε (targets y·(1 − ε) + ε/2 before the loss). Each element contributes, in PyTorch's stable form,
 /// ℓ = (1 − y)·x + (1 + (p − 1)·y)·softplus(−x) = −[p·y·log σ(x) + (1 − y)·log(1 − σ(x))],
 /// with gradient dℓ/dx = (1 + (p − 1)·y)·σ(x) − p·y (σ(x) − y when p = 1).
 /// The loss is the mean over all elements; with example (row) weights rᵢ each element of row i is
@@ -16,9 +16,18 @@ public sealed class SigmoidCrossEntropyLoss : Loss
 
     /// <summary>Creates the loss.</summary>
     /// <param name="positiveWeights">Optional PyTorch <c>pos_weight</c>, one per output column (finite, ≥ 0); null = all 1.</param>
-    /// <exception cref="ArgumentOutOfRangeException">A weight is negative or not finite.</exception>
-    public SigmoidCrossEntropyLoss(float[]? positiveWeights = null)
-        => _positiveWeights = LossChecks.CopyColumnWeights(positiveWeights, nameof(positiveWeights));
+    /// <param name="labelSmoothing">ε in [0, 1): each target y is replaced by y·(1 − ε) + ε/2 — softmax label smoothing over the
+    /// two classes of a sigmoid output, so the logits are not pushed towards ±∞ (default 0).</param>
+    /// <exception cref="ArgumentOutOfRangeException">A weight is negative or not finite, or ε is outside [0, 1).</exception>
+    public SigmoidCrossEntropyLoss(float[]? positiveWeights = null, float labelSmoothing = 0f)
+    {
+        _positiveWeights = LossChecks.CopyColumnWeights(positiveWeights, nameof(positiveWeights));
+        if (!(labelSmoothing >= 0 && labelSmoothing < 1)) throw new ArgumentOutOfRangeException(nameof(labelSmoothing), labelSmoothing, "Label smoothing must be in [0, 1).");
+        LabelSmoothing = labelSmoothing;
+    }
+
+    /// <summary>ε of the label smoothing (targets y·(1 − ε) + ε/2).</summary>
+    public float LabelSmoothing { get; }
 
     /// <summary>The positive-class weight of each output column, or null when all are 1.</summary>
     public IReadOnlyList<float>? PositiveWeights => _positiveWeights;
@@ -63,6 +72,7 @@ public sealed class SigmoidCrossEntropyLoss : Loss
                 double yj = y[j];
                 if (!(yj >= 0 && yj <= 1))
                     throw new ArgumentOutOfRangeException(nameof(targets), y[j], $"Target ({i}, {j}) must be in [0, 1].");
+                if (LabelSmoothing != 0) yj = yj * (1.0 - LabelSmoothing) + 0.5 * LabelSmoothing;
                 double xj = x[j];
                 double p = pw is null ? 1 : pw[j];
                 double lw = 1 + (p - 1) * yj;

@@ -29,7 +29,7 @@ public sealed class OptimizerState
     /// <summary>Per-parameter state, in the order of the parameters given at creation.</summary>
     public OptimizerSlots[] Slots { get; }
 
-    /// <summary>Updates every parameter once from its current gradient.</summary>
+    /// <summary>Updates every parameter once from its current gradient, at the step's rate times the parameter's <see cref="Parameter.LearningRateFactor"/>.</summary>
     /// <param name="learningRate">The learning rate of this step; null = the optimizer's base rate.</param>
     public void Step(double? learningRate = null)
     {
@@ -38,7 +38,7 @@ public sealed class OptimizerState
         for (int i = 0; i < _parameters.Count; i++)
         {
             var p = _parameters[i];
-            Optimizer.Update(p.Value, p.Gradient, Slots[i], lr, StepCount);
+            Optimizer.Update(p.Value, p.Gradient, Slots[i], lr * p.LearningRateFactor, StepCount);
         }
     }
 }

@@ -12,7 +12,7 @@ namespace MLNetBackprop.Engine;
 /// training to N epochs gives bit-identical weights to an uninterrupted N-epoch run with the same settings.
 /// </para>
 /// <para>
-/// File format (version 1, little-endian, <see cref="System.IO.BinaryWriter"/> encodings): the 8 bytes
+/// File format (version 2 — version 1 lacks the spec's parametrisation and input scaling; little-endian, <see cref="System.IO.BinaryWriter"/> encodings): the 8 bytes
 /// <c>MLNBPCKP</c>, the int32 format version, the int64 body length, the SHA-256 of the body, then the
 /// body: spec, optimizer, network state, run state, history. Reads check the hash and the length of every
 /// field and throw <see cref="InvalidDataException"/> naming the field that does not fit.
@@ -20,8 +20,8 @@ namespace MLNetBackprop.Engine;
 /// </summary>
 public sealed class TrainingCheckpoint
 {
-    /// <summary>The format version this build writes (and the highest it reads).</summary>
-    public const int FormatVersion = 1;
+    /// <summary>The format version this build writes (and the highest it reads; version 1, without the parametrisation and input scaling, is still read).</summary>
+    public const int FormatVersion = 2;
 
     private TrainingCheckpoint(NetworkSpec spec, TrainingHistory history, int epochsCompleted)
     {
@@ -57,8 +57,8 @@ public sealed class TrainingCheckpoint
     public static TrainingCheckpoint Load(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        var (body, _) = CheckpointFile.Unframe(File.ReadAllBytes(path), FormatVersion);
-        return Parse(body);
+        var (body, version) = CheckpointFile.Unframe(File.ReadAllBytes(path), FormatVersion);
+        return Parse(body, version);
     }
 
     /// <summary>A new network with the checkpoint's spec and state (weights, running statistics, batch counts).</summary>
@@ -145,9 +145,9 @@ public sealed class TrainingCheckpoint
     private static bool SameSpec(NetworkSpec a, NetworkSpec b)
     {
         var wa = new CheckpointWriter();
-        WriteSpec(wa, a);
+        WriteSpec(wa, a, FormatVersion);
         var wb = new CheckpointWriter();
-        WriteSpec(wb, b);
+        WriteSpec(wb, b, FormatVersion);
         return wa.ToArray().AsSpan().SequenceEqual(wb.ToArray());
     }
 
@@ -159,7 +159,7 @@ public sealed class TrainingCheckpoint
     internal byte[] Serialize()
     {
         var w = new CheckpointWriter();
-        WriteSpec(w, Spec);
+        WriteSpec(w, Spec, FormatVersion);
 
         w.Write(OptimizerName);
         w.Write(OptimizerSteps);
@@ -198,10 +198,10 @@ public sealed class TrainingCheckpoint
         return w.ToArray();
     }
 
-    private static TrainingCheckpoint Parse(byte[] body)
+    private static TrainingCheckpoint Parse(byte[] body, int version)
     {
         var r = new CheckpointReader(body);
-        var spec = ReadSpec(r);
+        var spec = ReadSpec(r, version);
         // The spec fixes every length that follows: check them against a network built from it.
         var shape = new Network(spec, 0);
         var stateShape = shape.StateBuffers();
@@ -288,7 +288,7 @@ public sealed class TrainingCheckpoint
         return state;
     }
 
-    private static void WriteSpec(CheckpointWriter w, NetworkSpec s)
+    private static void WriteSpec(CheckpointWriter w, NetworkSpec s, int version)
     {
         w.Write(s.InputSize);
         w.Write(s.HiddenLayers);
@@ -303,9 +303,14 @@ public sealed class TrainingCheckpoint
         if (s.ClassWeights is not null) w.Write(s.ClassWeights);
         w.Write(s.LabelSmoothing);
         w.Write(s.HuberDelta);
+        if (version >= 2)
+        {
+            w.Write((int)s.Parametrization);
+            w.Write(s.InputScaling);
+        }
     }
 
-    private static NetworkSpec ReadSpec(CheckpointReader r)
+    private static NetworkSpec ReadSpec(CheckpointReader r, int version)
     {
         var spec = new NetworkSpec
         {
@@ -322,6 +327,12 @@ public sealed class TrainingCheckpoint
             LabelSmoothing = r.Single("spec.labelSmoothing"),
             HuberDelta = r.Single("spec.huberDelta"),
         };
+        if (version >= 2)
+            spec = spec with
+            {
+                Parametrization = (Parametrization)r.Int32("spec.parametrization"),
+                InputScaling = r.Boolean("spec.inputScaling"),
+            };
         try
         {
             spec.Validate();

@@ -3,13 +3,21 @@ namespace MLNetBackprop;
 /// <summary>
 /// A learning-rate schedule: the rate of each epoch as a function of the optimizer's base rate.
 /// Schedules are immutable descriptions; the state of a run (reduce-on-plateau's current factor)
-/// lives in the object <see cref="Start"/> returns.
+/// lives in the object <see cref="Start(double, int)"/> returns.
 /// </summary>
 public abstract class LearningRateSchedule
 {
     /// <summary>Starts a run at <paramref name="baseRate"/>.</summary>
     /// <param name="baseRate">The optimizer's learning rate.</param>
     public abstract Run Start(double baseRate);
+
+    /// <summary>
+    /// Starts a run at <paramref name="baseRate"/> that will last <paramref name="epochs"/> epochs: schedules shaped over the
+    /// whole run (<see cref="CosLog"/>) need the length; the others ignore it.
+    /// </summary>
+    /// <param name="baseRate">The optimizer's learning rate.</param>
+    /// <param name="epochs">The planned number of epochs (≥ 1).</param>
+    public virtual Run Start(double baseRate, int epochs) => Start(baseRate);
 
     /// <summary>The live state of a schedule during training.</summary>
     public abstract class Run
@@ -82,6 +90,20 @@ public abstract class LearningRateSchedule
     }
 
     /// <summary>
+    /// RealMLP's "coslog" schedule (Holzmüller et al. 2024): rate = base·½·(1 − cos(2π·log₂(1 + (2ᶜ − 1)·t))), t ∈ [0, 1]
+    /// the fraction of the whole run done (per step), c = <paramref name="cycles"/>. It starts at 0 (a warm-up), and makes
+    /// c cosine cycles, each twice as long as the one before, returning to 0 at the end of each — so the run passes
+    /// through several well-converged points, one of which the best-epoch selection keeps. The run's length comes from
+    /// <see cref="Start(double, int)"/> (the training epochs).
+    /// </summary>
+    /// <param name="cycles">Number of cycles (≥ 1; RealMLP uses 4).</param>
+    public static LearningRateSchedule CosLog(int cycles = 4)
+    {
+        if (cycles < 1) throw new ArgumentOutOfRangeException(nameof(cycles), cycles, "cycles must be ≥ 1.");
+        return new CosLogSchedule(cycles);
+    }
+
+    /// <summary>
     /// Multiply the rate by <paramref name="factor"/> when the monitored loss has not improved by more
     /// than <paramref name="threshold"/> (relative) for <paramref name="patience"/> epochs, never below
     /// <paramref name="minRate"/> (torch ReduceLROnPlateau, mode min, threshold_mode rel, cooldown 0).
@@ -108,11 +130,30 @@ public abstract class LearningRateSchedule
     {
         public override Run Start(double baseRate) => new FunctionalRun(rate, baseRate);
         public override string ToString() => text;
+    }
 
-        private sealed class FunctionalRun(Func<double, int, double, double> rate, double baseRate) : Run
+    /// <summary>A stateless run: the rate is a pure function of (base rate, epoch, progress).</summary>
+    private sealed class FunctionalRun(Func<double, int, double, double> rate, double baseRate) : Run
+    {
+        public override double Rate(int epoch, double progress) => rate(baseRate, epoch, progress);
+    }
+
+    private sealed class CosLogSchedule(int cycles) : LearningRateSchedule
+    {
+        public override Run Start(double baseRate) => throw new InvalidOperationException("The coslog schedule is shaped over the whole run: start it with the number of epochs.");
+
+        public override Run Start(double baseRate, int epochs)
         {
-            public override double Rate(int epoch, double progress) => rate(baseRate, epoch, progress);
+            if (epochs < 1) throw new ArgumentOutOfRangeException(nameof(epochs), epochs, "epochs must be ≥ 1.");
+            double stretch = Math.Pow(2, cycles) - 1;
+            return new FunctionalRun((b, e, p) =>
+            {
+                double t = Math.Min(1.0, (e + p) / epochs);
+                return b * 0.5 * (1 - Math.Cos(2 * Math.PI * Math.Log2(1 + stretch * t)));
+            }, baseRate);
         }
+
+        public override string ToString() => $"coslog({cycles})";
     }
 
     private sealed class Plateau(double factor, int patience, double minRate, double threshold) : LearningRateSchedule

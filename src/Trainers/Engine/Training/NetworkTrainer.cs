@@ -73,7 +73,7 @@ public sealed class NetworkTrainer
         var trainer = new NetworkTrainer(network, settings);
         checkpoint.RestoreNetwork(network);
         checkpoint.RestoreOptimizer(trainer.OptimizerState);
-        trainer._resumed = checkpoint.CreateRun(settings.Schedule.Start(settings.Optimizer.LearningRate));
+        trainer._resumed = checkpoint.CreateRun(settings.Schedule.Start(settings.Optimizer.LearningRate, settings.Epochs));
         return trainer;
     }
 
@@ -112,7 +112,7 @@ public sealed class NetworkTrainer
         }
 
         var s = _settings;
-        var run = _resumed ?? new TrainingRun(s.Schedule.Start(s.Optimizer.LearningRate));
+        var run = _resumed ?? new TrainingRun(s.Schedule.Start(s.Optimizer.LearningRate, s.Epochs));
         _resumed = null;
         var clock = Stopwatch.StartNew();
         var elapsedBefore = run.ElapsedBefore; // earlier sessions of a resumed run; fixed for this session
