@@ -97,4 +97,6 @@ public enum RandomPurpose : long
     Split = 4,
     /// <summary>Hyper-parameter search.</summary>
     Search = 5,
+    /// <summary>The seeds of an ensemble's members.</summary>
+    Ensemble = 6,
 }

@@ -27,15 +27,15 @@ internal sealed class DataViewRows : ISequentialRows
     private readonly IDataView _data;
     private readonly TrainingDataReader.Columns _columns;
     private readonly TaskKind _task;
-    private readonly (long Seed, float Fraction, bool Validation)? _split;
+    private readonly HashSplit? _split;
     private readonly CancellationToken _cancellation;
 
     /// <param name="data">The view.</param>
     /// <param name="columns">Its checked columns.</param>
     /// <param name="task">How labels are read.</param>
-    /// <param name="split">Null for every row, else the seed and fraction of the hash split and which part to keep.</param>
+    /// <param name="split">Null for every row, else the hash split and which part to keep.</param>
     /// <param name="cancellation">Checked every 1,024 rows.</param>
-    public DataViewRows(IDataView data, TrainingDataReader.Columns columns, TaskKind task, (long Seed, float Fraction, bool Validation)? split, CancellationToken cancellation)
+    public DataViewRows(IDataView data, TrainingDataReader.Columns columns, TaskKind task, HashSplit? split, CancellationToken cancellation)
     {
         _data = data;
         _columns = columns;
@@ -73,8 +73,6 @@ internal sealed class DataViewRows : ISequentialRows
 
     public IRowReader Open() => new Reader(this);
 
-    /// <summary>Whether storage row <paramref name="row"/> falls in the validation part of a hash split.</summary>
-    public static bool IsValidationRow(long seed, float fraction, long row) => new CounterRandom(seed, (long)RandomPurpose.Split, row).NextDouble() < fraction;
 
     /// <summary>Counts the rows of this part (a pass that reads no values).</summary>
     public long Count()
@@ -196,7 +194,7 @@ internal sealed class DataViewRows : ISequentialRows
             {
                 long row = _cursor.Position;
                 if ((row & 1023) == 0) _rows._cancellation.ThrowIfCancellationRequested();
-                if (_rows._split is { } s && IsValidationRow(s.Seed, s.Fraction, row) != s.Validation) continue;
+                if (_rows._split is { } s && s.IsValidationRow(row) != s.Validation) continue;
                 if (_skip)
                 {
                     _getFeatures!(ref _row);

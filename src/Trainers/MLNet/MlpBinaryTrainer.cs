@@ -21,11 +21,15 @@ public sealed class MlpBinaryTrainer : MlpTrainerBase<MlpBinaryTrainer.Options, 
         /// <summary>Weights of [false, true], used when <see cref="ClassWeighting"/> is <see cref="ClassWeighting.Explicit"/> (setting them selects Explicit; default null).</summary>
         public float[]? ClassWeights { get; set; }
 
+        /// <summary>Label smoothing ε in [0, 1) (default 0): the loss's targets are y·(1 − ε) + ε/2, so the logit is not pushed towards ±∞.</summary>
+        public float LabelSmoothing { get; set; }
+
         /// <inheritdoc />
         public override void Validate()
         {
             base.Validate();
             CheckMonitor("binary classification", ValidationMonitor.Loss, ValidationMonitor.Accuracy, ValidationMonitor.Auc);
+            if (!(LabelSmoothing >= 0 && LabelSmoothing < 1)) throw new ArgumentOutOfRangeException(nameof(LabelSmoothing), LabelSmoothing, "LabelSmoothing must be in [0, 1).");
             ClassWeightOptions.Validate(ClassWeighting, ClassWeights, weights =>
             {
                 if (weights.Length != 2) throw new ArgumentOutOfRangeException(nameof(ClassWeights), weights.Length, "A binary trainer takes two class weights: [false, true].");
@@ -40,7 +44,8 @@ public sealed class MlpBinaryTrainer : MlpTrainerBase<MlpBinaryTrainer.Options, 
     private protected override MlpModelParameters Train(IDataView trainData, IDataView? validationData, MlpModelParameters? warmStart, TrainingDataReader.Columns columns)
     {
         var weighting = ClassWeightOptions.Effective(TrainerOptions.ClassWeighting, TrainerOptions.ClassWeights);
-        return TrainCore(trainData, columns, validationData, warmStart, 1, LossKind.SigmoidCrossEntropy, classWeights: TrainerOptions.ClassWeights, weighting: weighting);
+        return TrainCore(trainData, columns, validationData, warmStart,
+            new TaskPlan(Task, 1, LossKind.SigmoidCrossEntropy, TrainerOptions.LabelSmoothing, ClassWeights: TrainerOptions.ClassWeights, Weighting: weighting));
     }
 
     private protected override MlpBinaryPredictionTransformer CreateTransformer(MlpModelParameters model, TrainingDataReader.Columns columns) =>

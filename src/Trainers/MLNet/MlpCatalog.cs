@@ -15,13 +15,13 @@ public static class MlpCatalog
     /// <param name="labelColumnName">Label column, a key (default "Label").</param>
     /// <param name="featureColumnName">Feature column, a known-size Single vector (default "Features").</param>
     /// <param name="exampleWeightColumnName">Optional example-weight column of Single (default null = every row weighs 1).</param>
-    /// <param name="hiddenLayers">Hidden layer widths (default [128, 64]).</param>
-    /// <param name="optimizer">Optimizer or its name (default Adam, lr 1e-3).</param>
-    /// <param name="epochs">Epochs (default 100).</param>
-    /// <param name="batchSize">Rows per mini-batch (default 32).</param>
+    /// <param name="hiddenLayers">Hidden layer widths (default null = the options' default).</param>
+    /// <param name="optimizer">Optimizer or its name (default null = the options' default).</param>
+    /// <param name="epochs">Epochs (default null = the options' default).</param>
+    /// <param name="batchSize">Rows per mini-batch (default null = the options' default).</param>
     public static MlpMulticlassTrainer Mlp(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
         string labelColumnName = "Label", string featureColumnName = "Features", string? exampleWeightColumnName = null,
-        int[]? hiddenLayers = null, Optimizer? optimizer = null, int epochs = 100, int batchSize = 32)
+        int[]? hiddenLayers = null, Optimizer? optimizer = null, int? epochs = null, int? batchSize = null)
         => catalog.Mlp(Fill(new MlpMulticlassTrainer.Options(), labelColumnName, featureColumnName, exampleWeightColumnName, hiddenLayers, optimizer, epochs, batchSize));
 
     /// <summary>A multiclass MLP configured by <paramref name="options"/>.</summary>
@@ -38,13 +38,13 @@ public static class MlpCatalog
     /// <param name="labelColumnName">Label column, Boolean (default "Label").</param>
     /// <param name="featureColumnName">Feature column, a known-size Single vector (default "Features").</param>
     /// <param name="exampleWeightColumnName">Optional example-weight column of Single (default null = every row weighs 1).</param>
-    /// <param name="hiddenLayers">Hidden layer widths (default [128, 64]).</param>
-    /// <param name="optimizer">Optimizer or its name (default Adam, lr 1e-3).</param>
-    /// <param name="epochs">Epochs (default 100).</param>
-    /// <param name="batchSize">Rows per mini-batch (default 32).</param>
+    /// <param name="hiddenLayers">Hidden layer widths (default null = the options' default).</param>
+    /// <param name="optimizer">Optimizer or its name (default null = the options' default).</param>
+    /// <param name="epochs">Epochs (default null = the options' default).</param>
+    /// <param name="batchSize">Rows per mini-batch (default null = the options' default).</param>
     public static MlpBinaryTrainer Mlp(this BinaryClassificationCatalog.BinaryClassificationTrainers catalog,
         string labelColumnName = "Label", string featureColumnName = "Features", string? exampleWeightColumnName = null,
-        int[]? hiddenLayers = null, Optimizer? optimizer = null, int epochs = 100, int batchSize = 32)
+        int[]? hiddenLayers = null, Optimizer? optimizer = null, int? epochs = null, int? batchSize = null)
         => catalog.Mlp(Fill(new MlpBinaryTrainer.Options(), labelColumnName, featureColumnName, exampleWeightColumnName, hiddenLayers, optimizer, epochs, batchSize));
 
     /// <summary>A binary MLP configured by <paramref name="options"/>.</summary>
@@ -61,13 +61,13 @@ public static class MlpCatalog
     /// <param name="labelColumnName">Label column, Single (default "Label").</param>
     /// <param name="featureColumnName">Feature column, a known-size Single vector (default "Features").</param>
     /// <param name="exampleWeightColumnName">Optional example-weight column of Single (default null = every row weighs 1).</param>
-    /// <param name="hiddenLayers">Hidden layer widths (default [128, 64]).</param>
-    /// <param name="optimizer">Optimizer or its name (default Adam, lr 1e-3).</param>
-    /// <param name="epochs">Epochs (default 100).</param>
-    /// <param name="batchSize">Rows per mini-batch (default 32).</param>
+    /// <param name="hiddenLayers">Hidden layer widths (default null = the options' default).</param>
+    /// <param name="optimizer">Optimizer or its name (default null = the options' default).</param>
+    /// <param name="epochs">Epochs (default null = the options' default).</param>
+    /// <param name="batchSize">Rows per mini-batch (default null = the options' default).</param>
     public static MlpRegressionTrainer Mlp(this RegressionCatalog.RegressionTrainers catalog,
         string labelColumnName = "Label", string featureColumnName = "Features", string? exampleWeightColumnName = null,
-        int[]? hiddenLayers = null, Optimizer? optimizer = null, int epochs = 100, int batchSize = 32)
+        int[]? hiddenLayers = null, Optimizer? optimizer = null, int? epochs = null, int? batchSize = null)
         => catalog.Mlp(Fill(new MlpRegressionTrainer.Options(), labelColumnName, featureColumnName, exampleWeightColumnName, hiddenLayers, optimizer, epochs, batchSize));
 
     /// <summary>A regression MLP configured by <paramref name="options"/>.</summary>
@@ -79,7 +79,7 @@ public static class MlpCatalog
         return new MlpRegressionTrainer(MLNetBridge.GetEnvironment(catalog), options);
     }
 
-    private static T Fill<T>(T options, string label, string features, string? weight, int[]? hidden, Optimizer? optimizer, int epochs, int batchSize)
+    private static T Fill<T>(T options, string label, string features, string? weight, int[]? hidden, Optimizer? optimizer, int? epochs, int? batchSize)
         where T : MlpOptionsBase
     {
         options.LabelColumnName = label;
@@ -87,8 +87,8 @@ public static class MlpCatalog
         options.ExampleWeightColumnName = weight;
         if (hidden is not null) options.HiddenLayers = hidden;
         if (optimizer is not null) options.Optimizer = optimizer;
-        options.Epochs = epochs;
-        options.BatchSize = batchSize;
+        if (epochs is { } e) options.Epochs = e;
+        if (batchSize is { } b) options.BatchSize = b;
         return options;
     }
 }

@@ -10,19 +10,37 @@ namespace MLNetBackprop;
 public sealed class MlpModelParameters
 {
     internal MlpModelParameters(Network network, FeatureTransform features, float labelMean, float labelScale, TrainingHistory? history)
+        : this([network], features, labelMean, labelScale, [history ?? new TrainingHistory()])
     {
-        if (features.Count != network.InputSize)
-            throw new ArgumentException($"The feature transform has {features.Count} features; the network takes {network.InputSize}.", nameof(features));
-        Network = network;
+    }
+
+    /// <summary>An ensemble: members of one architecture whose predictions are averaged (see <see cref="EnsembleAverage"/>).</summary>
+    internal MlpModelParameters(IReadOnlyList<Network> members, FeatureTransform features, float labelMean, float labelScale, IReadOnlyList<TrainingHistory> histories)
+    {
+        if (members.Count < 1) throw new ArgumentException("A model has at least one network.", nameof(members));
+        if (histories.Count != members.Count) throw new ArgumentException($"{members.Count} members but {histories.Count} histories.", nameof(histories));
+        foreach (var m in members)
+            if (!SameArchitecture(m.Spec, members[0].Spec))
+                throw new ArgumentException("Every member of an ensemble has the same architecture.", nameof(members));
+        if (features.Count != members[0].InputSize)
+            throw new ArgumentException($"The feature transform has {features.Count} features; the network takes {members[0].InputSize}.", nameof(features));
+        Members = [.. members];
         Features = features;
         LabelMean = labelMean;
         LabelScale = labelScale;
-        History = history ?? new TrainingHistory();
-        Inference = new InferenceNetwork(network);
+        MemberHistories = [.. histories];
+        Inferences = Members.Select(n => new InferenceNetwork(n)).ToArray();
     }
 
-    /// <summary>The architecture.</summary>
+    /// <summary>Equal specs, comparing the hidden widths by value (a record compares arrays by reference).</summary>
+    private static bool SameArchitecture(NetworkSpec a, NetworkSpec b) =>
+        a.HiddenLayers.SequenceEqual(b.HiddenLayers) && (a with { HiddenLayers = b.HiddenLayers, ClassWeights = b.ClassWeights }) == b;
+
+    /// <summary>The architecture (of every member).</summary>
     public NetworkSpec Spec => Network.Spec;
+
+    /// <summary>Number of networks whose predictions are averaged (1 for a single network).</summary>
+    public int EnsembleSize => Members.Length;
 
     /// <summary>Number of input features.</summary>
     public int InputSize => Network.InputSize;
@@ -48,20 +66,34 @@ public sealed class MlpModelParameters
     /// <summary>Regression: the training-label standard deviation the output is multiplied by (1 otherwise).</summary>
     public float LabelScale { get; }
 
-    /// <summary>The per-epoch history of the training run (saved with the model; empty for a model file written before the history was saved).</summary>
-    public TrainingHistory History { get; }
+    /// <summary>
+    /// The per-epoch history of the training run — of the first member for an ensemble (see <see cref="MemberHistories"/>);
+    /// saved with the model; empty for a model file written before the history was saved.
+    /// </summary>
+    public TrainingHistory History => MemberHistories[0];
 
-    /// <summary>The trained network (warm start continues from it).</summary>
-    internal Network Network { get; }
+    /// <summary>The history of each member of the ensemble, in member order (one for a single network).</summary>
+    public IReadOnlyList<TrainingHistory> MemberHistories { get; }
 
-    /// <summary>The compiled, thread-safe scoring form.</summary>
-    internal InferenceNetwork Inference { get; }
+    /// <summary>The trained network (the first member of an ensemble).</summary>
+    internal Network Network => Members[0];
+
+    /// <summary>The trained networks (warm start continues from them).</summary>
+    internal Network[] Members { get; }
+
+    /// <summary>The compiled, thread-safe scoring form of the first member.</summary>
+    internal InferenceNetwork Inference => Inferences[0];
+
+    /// <summary>The compiled, thread-safe scoring form of each member.</summary>
+    internal InferenceNetwork[] Inferences { get; }
 
     /// <summary>Per-caller buffers for <see cref="Forward"/>.</summary>
     internal sealed class Scratch(MlpModelParameters model)
     {
         public readonly float[] Features = new float[model.InputSize];
         public readonly InferenceNetwork.Scratch Network = model.Inference.CreateScratch();
+        /// <summary>Each member's raw outputs (ensembles only).</summary>
+        public readonly float[][] MemberOutputs = model.EnsembleSize == 1 ? [] : Enumerable.Range(0, model.EnsembleSize).Select(_ => new float[model.OutputSize]).ToArray();
     }
 
     /// <summary>Maps raw outputs to predictions in place: softmax, sigmoid, or label unscaling for regression.</summary>
@@ -69,15 +101,19 @@ public sealed class MlpModelParameters
     {
         switch (Spec.Loss)
         {
-            case LossKind.SoftmaxCrossEntropy:
-                if (HasInfinity(output)) SoftmaxOfInfinities(output);
-                else Kernels.SoftmaxInPlace(output); // max-subtracted: finite logits of any size sum to 1
-                break;
+            case LossKind.SoftmaxCrossEntropy: Softmax(output); break;
             case LossKind.SigmoidCrossEntropy: Kernels.SigmoidInPlace(output); break;
             default:
                 for (int i = 0; i < output.Length; i++) output[i] = output[i] * LabelScale + LabelMean;
                 break;
         }
+    }
+
+    /// <summary>The served softmax, in place: max-subtracted (finite logits of any size sum to 1), with the limit rule for infinite logits.</summary>
+    internal static void Softmax(Span<float> logits)
+    {
+        if (HasInfinity(logits)) SoftmaxOfInfinities(logits);
+        else Kernels.SoftmaxInPlace(logits);
     }
 
     private static bool HasInfinity(ReadOnlySpan<float> logits)
@@ -127,12 +163,21 @@ public sealed class MlpModelParameters
         for (int i = 0; i < logits.Length; i++) logits[i] = float.IsPositiveInfinity(logits[i]) ? 1f / top : 0f;
     }
 
-    /// <summary>Raw outputs (logits) of one row after the feature transform; used for the binary margin.</summary>
+    /// <summary>
+    /// Raw outputs (logits) of one row after the feature transform; used for the binary margin. For an ensemble, the
+    /// raw output whose link is the members' average prediction (<see cref="EnsembleAverage"/>).
+    /// </summary>
     internal void Forward(ReadOnlySpan<float> features, Span<float> output, Scratch scratch)
     {
         var x = scratch.Features.AsSpan();
         Standardize(features, x);
-        Inference.Forward(x, output, scratch.Network);
+        if (Members.Length == 1)
+        {
+            Inference.Forward(x, output, scratch.Network);
+            return;
+        }
+        for (int m = 0; m < Members.Length; m++) Inferences[m].Forward(x, scratch.MemberOutputs[m], scratch.Network);
+        EnsembleAverage.Combine(Spec.Loss, scratch.MemberOutputs, 0, output[..OutputSize]);
     }
 
     /// <summary>The network's input for one row (<see cref="FeatureTransform.Apply"/>); the single-row and the block scoring paths both go through here.</summary>
@@ -146,11 +191,24 @@ public sealed class MlpModelParameters
         /// <summary>Raw outputs, capacity × OutputSize.</summary>
         public readonly Matrix Logits = new(capacity, model.OutputSize);
         public readonly InferenceNetwork.BatchScratch Network = model.Inference.CreateBatchScratch(capacity);
+        /// <summary>Each member's raw outputs, capacity × OutputSize (ensembles only).</summary>
+        public readonly Matrix[] MemberLogits = model.EnsembleSize == 1 ? [] : Enumerable.Range(0, model.EnsembleSize).Select(_ => new Matrix(capacity, model.OutputSize)).ToArray();
+        public float[][] MemberData => _memberData ??= MemberLogits.Select(l => l.Data).ToArray();
+        private float[][]? _memberData;
         public int Capacity => Network.Capacity;
     }
 
     /// <summary>Raw outputs of the first <paramref name="rows"/> standardised rows of <c>scratch.Features</c> into
     /// <c>scratch.Logits</c>, bit-identical to <see cref="Forward"/> row by row.</summary>
-    internal void ForwardBatch(int rows, BatchScratch scratch) =>
-        Inference.ForwardBatch(scratch.Features, rows, scratch.Logits, scratch.Network);
+    internal void ForwardBatch(int rows, BatchScratch scratch)
+    {
+        if (Members.Length == 1)
+        {
+            Inference.ForwardBatch(scratch.Features, rows, scratch.Logits, scratch.Network);
+            return;
+        }
+        for (int m = 0; m < Members.Length; m++) Inferences[m].ForwardBatch(scratch.Features, rows, scratch.MemberLogits[m], scratch.Network);
+        int n = OutputSize;
+        for (int r = 0; r < rows; r++) EnsembleAverage.Combine(Spec.Loss, scratch.MemberData, r * n, scratch.Logits.Row(r));
+    }
 }

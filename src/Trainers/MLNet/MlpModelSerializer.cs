@@ -12,8 +12,10 @@ namespace MLNetBackprop;
 /// version 3 only: int32 parametrisation, Boolean input scaling (a learnable scale layer), Boolean smooth clip of the features;
 /// Single[d] feature means; Single[d] feature scales; Single label mean; Single label scale;
 /// Boolean has-key-values, then (int32 type code, int32 count, values);
-/// int32 state buffer count, then per buffer int32 length and Single[length] (input scales, weights, biases, BatchNorm γ/β and running statistics, in <see cref="Network.StateBuffers"/> order).
-/// Versions 2 and 3 then hold the training history (<see cref="TrainingHistory"/>; a version-1 body loads with an empty one):
+/// version 3 only: int32 ensemble size k (1..64); then k times (once before version 3): int32 state buffer count, then per
+/// buffer int32 length and Single[length] (input scales, weights, biases, BatchNorm γ/β and running statistics, in
+/// <see cref="Network.StateBuffers"/> order).
+/// Versions 2 and 3 then hold k training histories (one per member, in member order) (<see cref="TrainingHistory"/>; a version-1 body loads with an empty one):
 /// int32 epoch count n (≥ 0, at most what the remaining bytes can hold), then per epoch: int32 epoch (≥ 1);
 /// Double train loss; Boolean has-validation-loss [+ Double validation loss]; Boolean has-validation-metric
 /// [+ Double metric]; Double learning rate; int64 elapsed ticks (≥ 0); int32 gradient norm count g and Double[g];
@@ -38,6 +40,9 @@ internal static class MlpModelSerializer
     /// <summary>The fewest bytes one epoch report takes (no validation values, no gradient norms).</summary>
     private const int MinEpochBytes = 4 + 8 + 1 + 1 + 8 + 8 + 4;
     private const int MaxWidth = 1 << 20;
+
+    /// <summary>The most ensemble members a model file may hold.</summary>
+    internal const int MaxMembers = 64;
     private const int MaxInputs = 1 << 24;
 
     public static void Write(PayloadWriter w, TaskKind task, string featureColumn, MlpModelParameters model, LabelKeyValues? keyValues)
@@ -72,14 +77,21 @@ internal static class MlpModelSerializer
         w.WriteSingle(model.LabelScale);
         w.WriteBoolean(keyValues is not null);
         keyValues?.Write(w);
-        var buffers = model.Network.StateBuffers();
-        w.WriteInt32(buffers.Count);
-        foreach (var b in buffers)
+        if (w.BodyVersion >= 3) w.WriteInt32(model.EnsembleSize);
+        else if (model.EnsembleSize != 1)
+            throw new ArgumentOutOfRangeException(nameof(w), w.BodyVersion, $"{Kind} body version {w.BodyVersion} cannot hold an ensemble (version 3 can).");
+        foreach (var member in model.Members)
         {
-            w.WriteInt32(b.Length);
-            w.WriteSingles(b);
+            var buffers = member.StateBuffers();
+            w.WriteInt32(buffers.Count);
+            foreach (var b in buffers)
+            {
+                w.WriteInt32(b.Length);
+                w.WriteSingles(b);
+            }
         }
-        if (w.BodyVersion >= 2) WriteHistory(w, model.History);
+        if (w.BodyVersion >= 2)
+            foreach (var history in model.MemberHistories) WriteHistory(w, history);
     }
 
     private static void WriteHistory(PayloadWriter w, TrainingHistory history)
@@ -180,6 +192,7 @@ internal static class MlpModelSerializer
         float labelMean = r.ReadSingle("label mean", float.MinValue, float.MaxValue);
         float labelScale = r.ReadSingle("label scale", float.Epsilon, float.MaxValue);
         LabelKeyValues? keyValues = r.ReadBoolean("has key values") ? LabelKeyValues.Read(r, outputs) : null;
+        int members = r.BodyVersion >= 3 ? r.ReadInt32("ensemble size", 1, MaxMembers) : 1;
 
         NetworkSpec spec;
         try
@@ -199,24 +212,31 @@ internal static class MlpModelSerializer
 
         // The architecture fixes the size of every buffer: check the file's sizes against it before
         // building the network, so a forged count can never make us allocate more than the file holds.
-        long stateValues = spec.StateValueCount();
+        long stateValues = spec.StateValueCount() * members;
         if (stateValues * 4 > r.Remaining)
             throw new InvalidDataException($"{Kind} payload: the architecture needs {stateValues} values but only {r.Remaining} bytes remain.");
         CheckTask(task, loss, outputs);
 
-        var network = new Network(spec, 0);
-        var mine = network.StateBuffers();
-        int count = r.ReadInt32("state buffer count", mine.Count, mine.Count);
-        var state = new float[count][];
-        for (int i = 0; i < count; i++)
+        var networks = new Network[members];
+        for (int m = 0; m < members; m++)
         {
-            int length = r.ReadInt32($"state buffer {i} length", mine[i].Length, mine[i].Length);
-            state[i] = Finite(r.ReadSingles($"state buffer {i}", length), $"state buffer {i}");
+            string at = members == 1 ? "" : $"member {m} ";
+            var network = new Network(spec, 0);
+            var mine = network.StateBuffers();
+            int count = r.ReadInt32($"{at}state buffer count", mine.Count, mine.Count);
+            var state = new float[count][];
+            for (int i = 0; i < count; i++)
+            {
+                int length = r.ReadInt32($"{at}state buffer {i} length", mine[i].Length, mine[i].Length);
+                state[i] = Finite(r.ReadSingles($"{at}state buffer {i}", length), $"{at}state buffer {i}");
+            }
+            network.LoadState(state);
+            networks[m] = network;
         }
-        var history = r.BodyVersion >= 2 ? ReadHistory(r) : null;
+        var histories = new TrainingHistory[members];
+        for (int m = 0; m < members; m++) histories[m] = r.BodyVersion >= 2 ? ReadHistory(r) : new TrainingHistory();
         r.EnsureEnd();
-        network.LoadState(state);
-        return (feature, new MlpModelParameters(network, new FeatureTransform(means, scales, smoothClip), labelMean, labelScale, history), keyValues);
+        return (feature, new MlpModelParameters(networks, new FeatureTransform(means, scales, smoothClip), labelMean, labelScale, histories), keyValues);
     }
 
     private static void CheckTask(TaskKind task, LossKind loss, int outputs)

@@ -43,7 +43,8 @@ public sealed class MlpMulticlassTrainer : MlpTrainerBase<MlpMulticlassTrainer.O
         var weighting = ClassWeightOptions.Effective(TrainerOptions.ClassWeighting, TrainerOptions.ClassWeights);
         if (weighting == ClassWeighting.Explicit && TrainerOptions.ClassWeights!.Length != columns.ClassCount)
             throw new ArgumentOutOfRangeException(nameof(Options.ClassWeights), TrainerOptions.ClassWeights.Length, $"ClassWeights has {TrainerOptions.ClassWeights.Length} values; label column '{TrainerOptions.LabelColumnName}' has {columns.ClassCount} classes.");
-        return TrainCore(trainData, columns, validationData, warmStart, columns.ClassCount, LossKind.SoftmaxCrossEntropy, TrainerOptions.LabelSmoothing, classWeights: TrainerOptions.ClassWeights, weighting: weighting);
+        return TrainCore(trainData, columns, validationData, warmStart,
+            new TaskPlan(Task, columns.ClassCount, LossKind.SoftmaxCrossEntropy, TrainerOptions.LabelSmoothing, ClassWeights: TrainerOptions.ClassWeights, Weighting: weighting));
     }
 
     private protected override MlpMulticlassPredictionTransformer CreateTransformer(MlpModelParameters model, TrainingDataReader.Columns columns) =>

@@ -37,7 +37,8 @@ public sealed class MlpRegressionTrainer : MlpTrainerBase<MlpRegressionTrainer.O
     private protected override TaskKind Task => TaskKind.Regression;
 
     private protected override MlpModelParameters Train(IDataView trainData, IDataView? validationData, MlpModelParameters? warmStart, TrainingDataReader.Columns columns) =>
-        TrainCore(trainData, columns, validationData, warmStart, 1, TrainerOptions.Loss == RegressionLoss.Huber ? LossKind.Huber : LossKind.MeanSquaredError, huberDelta: TrainerOptions.HuberDelta);
+        TrainCore(trainData, columns, validationData, warmStart,
+            new TaskPlan(Task, 1, TrainerOptions.Loss == RegressionLoss.Huber ? LossKind.Huber : LossKind.MeanSquaredError, HuberDelta: TrainerOptions.HuberDelta));
 
     private protected override MlpRegressionPredictionTransformer CreateTransformer(MlpModelParameters model, TrainingDataReader.Columns columns) =>
         new(Environment, model, TrainerOptions.FeatureColumnName);

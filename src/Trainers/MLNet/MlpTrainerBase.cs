@@ -122,7 +122,6 @@ public abstract class MlpTrainerBase<TOptions, TTransformer> : IEstimator<TTrans
         return new SchemaShape(cols);
     }
 
-    private protected MlpModelParameters TrainCore(IDataView trainData, TrainingDataReader.Columns columns, IDataView? validationData, MlpModelParameters? warmStart,
-        int outputSize, LossKind loss, float labelSmoothing = 0, float huberDelta = 1, float[]? classWeights = null, ClassWeighting weighting = ClassWeighting.None)
-        => MlpTrainingCore.Train(Environment, TrainerOptions, Task, trainData, columns, validationData, warmStart, outputSize, loss, labelSmoothing, huberDelta, classWeights, weighting);
+    private protected MlpModelParameters TrainCore(IDataView trainData, TrainingDataReader.Columns columns, IDataView? validationData, MlpModelParameters? warmStart, TaskPlan plan)
+        => MlpTrainingCore.Train(Environment, TrainerOptions, plan, trainData, columns, validationData, warmStart);
 }

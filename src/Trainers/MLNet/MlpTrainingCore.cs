@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
 using MLNetBackprop.Engine;
@@ -5,116 +6,190 @@ using MLNetBackprop.Engine;
 namespace MLNetBackprop;
 
 /// <summary>
-/// What the three MLP estimators share at Fit: options → network spec, data → engine datasets
-/// (validation split, feature standardisation, label scaling, class weights), the training run,
-/// and the resulting <see cref="MlpModelParameters"/>. The data is read into memory, or — when it would
-/// exceed <see cref="MlpOptionsBase.MemoryBudgetMegabytes"/> — streamed from the view (<see cref="TrainStreamed"/>).
+/// What the three MLP estimators share at Fit: data → engine rows (feature normalisation, label scaling, class
+/// weights, each network's validation rows), options → network spec, the training of each network of the ensemble,
+/// and the resulting <see cref="MlpModelParameters"/>. The data is read into memory, or — when it would exceed
+/// <see cref="MlpOptionsBase.MemoryBudgetMegabytes"/> — streamed from the view (<see cref="TrainStreamed"/>).
 /// </summary>
 internal static class MlpTrainingCore
 {
     /// <summary>Trains on <paramref name="trainData"/>, whose schema the caller has checked into <paramref name="columns"/>.</summary>
-    public static MlpModelParameters Train(IHostEnvironment env, MlpOptionsBase options, TaskKind task,
-        IDataView trainData, TrainingDataReader.Columns columns, IDataView? validationData, MlpModelParameters? warmStart,
-        int outputSize, LossKind loss, float labelSmoothing, float huberDelta, float[]? classWeights, ClassWeighting weighting)
+    public static MlpModelParameters Train(IHostEnvironment env, MlpOptionsBase options, TaskPlan plan,
+        IDataView trainData, TrainingDataReader.Columns columns, IDataView? validationData, MlpModelParameters? warmStart)
     {
         options.Validate();
-        var host = env.Register("Mlp" + task);
-        long seed = options.Seed ?? host.Rand.Next();
+        var host = env.Register("Mlp" + plan.Task);
+        var run = new Run(env, host, options, plan, options.Seed ?? host.Rand.Next(), warmStart, columns.FeatureCount);
+        if (warmStart is not null) run.CheckWarmStart();
         if (StreamingWindowRows(options, trainData, columns) is { } windowRows)
-            return TrainStreamed(env, host, options, task, trainData, validationData, warmStart, columns, windowRows, seed,
-                outputSize, loss, labelSmoothing, huberDelta, classWeights, weighting);
-        var all = TrainingDataReader.Read(trainData, columns, task, options.SkipRowsWithNonFiniteFeatures, out long skippedTrain, options.CancellationToken);
-        long skippedValidation = 0;
+            return TrainStreamed(run, trainData, validationData, columns, windowRows);
+        return TrainInMemory(run, trainData, validationData, columns);
+    }
 
-        Dataset train, validation;
+    /// <summary>Everything one Fit shares: the host, the options, the task's plan, the seed, the warm-start model, the feature count.</summary>
+    private sealed record Run(IHostEnvironment Env, IHost Host, MlpOptionsBase Options, TaskPlan Plan, long Seed, MlpModelParameters? WarmStart, int Features)
+    {
+        public int EnsembleSize => Options.EnsembleSize;
+
+        /// <summary>Member m's seed: the run's seed for the first member (so a single network trains as it always did), a derived one for the others.</summary>
+        public long MemberSeed(int member) => member == 0 ? Seed : (long)new CounterRandom(Seed, (long)RandomPurpose.Ensemble, member).NextUInt64();
+
+        public void CheckWarmStart()
+        {
+            var warm = WarmStart!;
+            if (warm.InputSize != Features)
+                throw new ArgumentException($"The warm-start model expects {warm.InputSize} features; feature column '{Options.FeatureColumnName}' has {Features}.", ModelParametersName);
+            if (warm.EnsembleSize != EnsembleSize)
+                throw new ArgumentException($"The warm-start model is an ensemble of {warm.EnsembleSize} network(s); EnsembleSize is {EnsembleSize}. Set EnsembleSize = {warm.EnsembleSize} to continue training it.", ModelParametersName);
+        }
+    }
+
+    /// <summary>One network's data: its training rows and, if any, its validation rows.</summary>
+    private sealed record MemberData(ITrainingRows Train, ITrainingRows? Validation);
+
+    private static MlpModelParameters TrainInMemory(Run run, IDataView trainData, IDataView? validationData, TrainingDataReader.Columns columns)
+    {
+        var (options, plan) = (run.Options, run.Plan);
+        var all = TrainingDataReader.Read(trainData, columns, plan.Task, options.SkipRowsWithNonFiniteFeatures, out long skippedTrain, options.CancellationToken);
+        long skippedValidation = 0;
+        Dataset? validation = null;
         if (validationData is not null)
         {
-            var vColumns = CheckValidationSchema(validationData, columns, task, options);
-            train = all;
-            validation = TrainingDataReader.Read(validationData, vColumns, task, options.SkipRowsWithNonFiniteFeatures, out skippedValidation, options.CancellationToken, role: "validation");
+            var vColumns = CheckValidationSchema(validationData, columns, plan.Task, options);
+            validation = TrainingDataReader.Read(validationData, vColumns, plan.Task, options.SkipRowsWithNonFiniteFeatures, out skippedValidation, options.CancellationToken, role: "validation");
         }
-        else (train, validation) = Split(all, options.ValidationFraction, task != TaskKind.Regression, seed);
+        if (plan.IsClassification) CheckClasses(ClassCounts(all, plan.Classes), options.LabelColumnName);
 
-        if (task != TaskKind.Regression) CheckClasses(train, outputSize, options.LabelColumnName);
-
-        // Feature normalisation: from the training part only; a warm start keeps the original statistics.
-        int d = columns.FeatureCount;
-        FeatureTransform transform;
-        if (warmStart is not null)
+        // Feature normalisation and label scaling from all training rows (validation folds included: they carry no
+        // label information into these statistics); a warm start keeps the original ones.
+        var transform = run.WarmStart?.Features ?? options.FeatureNormalization switch
         {
-            CheckWarmStartInput(warmStart, d, options);
-            transform = warmStart.Features;
-        }
-        else transform = options.FeatureNormalization switch
-        {
-            FeatureNormalization.Standard => Standardization.Fit(train.Features),
-            FeatureNormalization.Robust => RobustScaling.Fit(train.Features),
-            _ => FeatureTransform.Identity(d),
+            FeatureNormalization.Standard => Standardization.Fit(all.Features),
+            FeatureNormalization.Robust => RobustScaling.Fit(all.Features),
+            _ => FeatureTransform.Identity(run.Features),
         };
-        transform.ApplyInPlace(train.Features);
-        if (validation.Rows > 0) transform.ApplyInPlace(validation.Features);
+        transform.ApplyInPlace(all.Features);
+        if (validation is not null) transform.ApplyInPlace(validation.Features);
 
         float labelMean = 0, labelScale = 1;
-        if (task == TaskKind.Regression)
+        if (plan.Task == TaskKind.Regression)
         {
-            (labelMean, labelScale) = warmStart is not null ? (warmStart.LabelMean, warmStart.LabelScale) : Standardization.FitLabel(train.Targets.AsSpan(0, train.Rows));
-            Standardization.ApplyLabel(train.Targets.AsSpan(0, train.Rows), labelMean, labelScale);
-            if (validation.Rows > 0) Standardization.ApplyLabel(validation.Targets.AsSpan(0, validation.Rows), labelMean, labelScale);
+            (labelMean, labelScale) = run.WarmStart is { } warm ? (warm.LabelMean, warm.LabelScale) : Standardization.FitLabel(all.Targets.AsSpan(0, all.Rows));
+            Standardization.ApplyLabel(all.Targets.AsSpan(0, all.Rows), labelMean, labelScale);
+            if (validation is not null) Standardization.ApplyLabel(validation.Targets.AsSpan(0, validation.Rows), labelMean, labelScale);
         }
 
-        if (task != TaskKind.Regression && weighting != ClassWeighting.None)
+        if (plan.IsClassification && plan.Weighting != ClassWeighting.None)
         {
-            int classes = task == TaskKind.Binary ? 2 : outputSize;
-            var w = weighting == ClassWeighting.Balanced ? BalancedWeights(train, classes) : classWeights!;
-            train = ApplyClassWeights(train, w);
-            if (validation.Rows > 0) validation = ApplyClassWeights(validation, w);
+            var w = plan.Weighting == ClassWeighting.Balanced ? BalancedWeights(ClassCounts(all, plan.Classes), all.Rows) : plan.ClassWeights!;
+            all = ApplyClassWeights(all, w);
+            if (validation is not null) validation = ApplyClassWeights(validation, w);
         }
 
         if (skippedTrain > 0 || skippedValidation > 0)
         {
-            using var data = host.Start("Data");
+            using var data = run.Host.Start("Data");
             data.Warning(MessageSensitivity.None, $"SkipRowsWithNonFiniteFeatures: skipped {skippedTrain} training rows" +
                 (validationData is not null ? $" and {skippedValidation} validation rows" : "") +
                 $" whose feature column '{options.FeatureColumnName}' holds NaN or infinite values; {all.Rows} training rows kept.");
         }
-        return Fit(env, host, options, task, d, outputSize, loss, labelSmoothing, huberDelta, warmStart, seed,
-            train, validation.Rows > 0 ? validation : null, transform, labelMean, labelScale, dataNote: "in memory");
+
+        var members = new MemberData[run.EnsembleSize];
+        for (int m = 0; m < members.Length; m++)
+        {
+            if (validation is not null || options.ValidationFraction <= 0)
+            {
+                members[m] = new MemberData(all, validation is { Rows: > 0 } ? validation : null);
+                continue;
+            }
+            var (tr, va) = members.Length == 1
+                ? ValidationSplit.Holdout(all.Targets, all.Rows, options.ValidationFraction, plan.IsClassification, run.Seed)
+                : ValidationSplit.Fold(all.Targets, all.Rows, options.ValidationFraction, plan.IsClassification, run.Seed, m);
+            members[m] = new MemberData(all.View(tr), va.Length > 0 ? all.View(va) : null);
+        }
+        return FitMembers(run, members, transform, labelMean, labelScale, dataNote: "in memory", parallel: true);
     }
 
-    /// <summary>Everything after the data is ready: spec, network (or warm start), settings, the run, the model.</summary>
-    private static MlpModelParameters Fit(IHostEnvironment env, IHost host, MlpOptionsBase options, TaskKind task, int d, int outputSize,
-        LossKind loss, float labelSmoothing, float huberDelta, MlpModelParameters? warmStart, long seed,
-        ITrainingRows train, ITrainingRows? validation, FeatureTransform transform, float labelMean, float labelScale, string dataNote)
+    /// <summary>Trains every member (in parallel when asked and there are cores to spare) and assembles the model.</summary>
+    private static MlpModelParameters FitMembers(Run run, MemberData[] members, FeatureTransform transform, float labelMean, float labelScale, string dataNote, bool parallel)
     {
+        int k = members.Length;
+        var networks = new Network[k];
+        var histories = new TrainingHistory[k];
+        int threads = run.Options.NumberOfThreads ?? Kernels.MaxThreads;
+        int workers = parallel ? Math.Clamp(Math.Min(k, threads), 1, k) : 1;
+        if (workers == 1)
+        {
+            using (Kernels.UseThreads(run.Options.NumberOfThreads))
+                for (int m = 0; m < k; m++) (networks[m], histories[m]) = FitMember(run, m, members[m], dataNote, stop: null);
+        }
+        else
+        {
+            // Members are independent: each worker trains whole members with its share of the threads, so a small
+            // network's products need no cross-core synchronisation. A failure stops the other members at their next batch.
+            int perWorker = Math.Max(1, threads / workers), next = -1;
+            var failure = new StrongBox<ExceptionDispatchInfo?>();
+            var tasks = Enumerable.Range(0, workers).Select(_ => Task.Run(() =>
+            {
+                using var scope = Kernels.UseThreads(perWorker);
+                for (int m; (m = Interlocked.Increment(ref next)) < k && Volatile.Read(ref failure.Value) is null;)
+                {
+                    try
+                    {
+                        (networks[m], histories[m]) = FitMember(run, m, members[m], dataNote, failure);
+                    }
+                    catch (Exception e)
+                    {
+                        Interlocked.CompareExchange(ref failure.Value, ExceptionDispatchInfo.Capture(e), null);
+                    }
+                }
+            })).ToArray();
+            Task.WaitAll(tasks);
+            failure.Value?.Throw();
+        }
+        return new MlpModelParameters(networks, transform, labelMean, labelScale, histories);
+    }
+
+    /// <summary>A holder another member's failure is published in.</summary>
+    private sealed class StrongBox<T>
+    {
+        public T Value = default!;
+    }
+
+    /// <summary>Everything after one member's data is ready: spec, network (or warm start), settings, the run.</summary>
+    private static (Network, TrainingHistory) FitMember(Run run, int member, MemberData data, string dataNote, StrongBox<ExceptionDispatchInfo?>? stop)
+    {
+        var (options, plan) = (run.Options, run.Plan);
         var spec = new NetworkSpec
         {
-            InputSize = d,
+            InputSize = run.Features,
             HiddenLayers = [.. options.HiddenLayers],
             Activation = options.Activation,
             LeakySlope = options.LeakyReluSlope,
             BatchNorm = options.BatchNorm,
             Dropout = options.Dropout,
-            OutputSize = outputSize,
-            Loss = loss,
+            OutputSize = plan.OutputSize,
+            Loss = plan.Loss,
             WeightInit = options.WeightInit,
             Parametrization = options.Parametrization,
             InputScaling = options.LearnFeatureScales,
-            LabelSmoothing = labelSmoothing,
-            HuberDelta = huberDelta,
+            LabelSmoothing = plan.LabelSmoothing,
+            HuberDelta = plan.HuberDelta,
         };
-        Network network;
-        if (warmStart is not null)
+        long seed = run.MemberSeed(member);
+        var network = new Network(spec, seed);
+        if (run.WarmStart is { } warm)
         {
             // The options' spec (dropout, label smoothing, Huber δ, leaky slope may change), the warm-start model's values.
-            CheckCompatible(warmStart.Spec, spec);
-            network = new Network(spec, seed);
-            network.LoadState(warmStart.Network.StateBuffers());
+            CheckCompatible(warm.Spec, spec);
+            network.LoadState(warm.Members[member].StateBuffers());
         }
-        else network = new Network(spec, seed);
 
-        using var ch = host.Start("Training");
-        ch.Info(MessageSensitivity.None, $"MLP {task}: {train.Rows} training rows, {validation?.Rows ?? 0} validation rows ({dataNote}), {d} features → [{string.Join(", ", spec.HiddenLayers)}] → {outputSize}; {network.ParameterCount} parameters; optimizer {options.Optimizer}; seed {seed}.");
-        var progress = new LogProgress(ch, options.Progress);
+        int k = run.EnsembleSize;
+        string who = k == 1 ? $"MLP {plan.Task}" : $"MLP {plan.Task} member {member + 1}/{k}";
+        using var ch = run.Host.Start(k == 1 ? "Training" : $"Training member {member + 1}");
+        ch.Info(MessageSensitivity.None, $"{who}: {data.Train.Rows} training rows, {data.Validation?.Rows ?? 0} validation rows ({dataNote}), {run.Features} features → [{string.Join(", ", spec.HiddenLayers)}] → {plan.OutputSize}; {network.ParameterCount} parameters; optimizer {options.Optimizer}; seed {seed}.");
+        string? checkpoint = options.CheckpointPath is null ? null : k == 1 ? options.CheckpointPath : $"{options.CheckpointPath}.member{member + 1}";
         var settings = new TrainingSettings
         {
             Epochs = options.Epochs,
@@ -125,23 +200,24 @@ internal static class MlpTrainingCore
             Schedule = options.Schedule,
             GradientClipNorm = options.GradientClipNorm,
             EarlyStopping = options.EarlyStopping,
-            Progress = progress,
+            Progress = new LogProgress(ch, options.Progress, member),
             CancellationToken = options.CancellationToken,
-            CheckAlive = () => CheckNotCanceled(env),
-            CheckpointPath = options.CheckpointPath,
+            CheckAlive = () =>
+            {
+                CheckNotCanceled(run.Env);
+                if (stop is not null && Volatile.Read(ref stop.Value) is not null)
+                    throw new OperationCanceledException("Another member of the ensemble failed.");
+            },
+            CheckpointPath = checkpoint,
             CheckpointEvery = options.CheckpointEvery,
             ShuffleBlockRows = options.ShuffleBlockRows,
         };
-        TrainingHistory history;
-        using (Kernels.UseThreads(options.NumberOfThreads))
-        {
-            var trainer = options.ResumeFromCheckpoint && File.Exists(options.CheckpointPath)
-                ? NetworkTrainer.Resume(network, settings, options.CheckpointPath!)
-                : new NetworkTrainer(network, settings);
-            history = trainer.Train(train, validation);
-        }
+        var trainer = options.ResumeFromCheckpoint && File.Exists(checkpoint)
+            ? NetworkTrainer.Resume(network, settings, checkpoint!)
+            : new NetworkTrainer(network, settings);
+        var history = trainer.Train(data.Train, data.Validation);
         ch.Info(MessageSensitivity.None, history.StopReason);
-        return new MlpModelParameters(network, transform, labelMean, labelScale, history);
+        return (network, history);
     }
 
     /// <summary>Rows per shuffle block when streaming and <see cref="MlpOptionsBase.ShuffleBlockRows"/> is null. Small, because the block size does not change a streamed epoch's cost (see <see cref="StreamedRows"/>), only how well it mixes.</summary>
@@ -170,66 +246,87 @@ internal static class MlpTrainingCore
     }
 
     /// <summary>
-    /// Training without loading the data: a first pass (two with standardisation) counts the rows and classes
-    /// and fits the feature and label statistics exactly as the in-memory path does; then every epoch streams
-    /// mini-batches through a window of <paramref name="windowRows"/> rows (<see cref="StreamedRows"/>).
-    /// A <see cref="MlpOptionsBase.ValidationFraction"/> holds out a seeded hash of the row index
-    /// (<see cref="DataViewRows"/>); validation data is streamed too, in storage order.
+    /// Training without loading the data: a first pass (two with normalisation) counts the rows and classes and fits the
+    /// feature and label statistics exactly as the in-memory path does; then every epoch streams mini-batches through a
+    /// window of <paramref name="windowRows"/> rows (<see cref="StreamedRows"/>). A <see cref="MlpOptionsBase.ValidationFraction"/>
+    /// holds out a seeded hash of the row index (<see cref="DataViewRows"/>; an ensemble's members hold out the hash's
+    /// folds in turn); validation data is streamed too, in storage order. Members train one after the other.
     /// </summary>
-    private static MlpModelParameters TrainStreamed(IHostEnvironment env, IHost host, MlpOptionsBase options, TaskKind task,
-        IDataView trainData, IDataView? validationData, MlpModelParameters? warmStart, TrainingDataReader.Columns columns, int windowRows, long seed,
-        int outputSize, LossKind loss, float labelSmoothing, float huberDelta, float[]? classWeights, ClassWeighting weighting)
+    private static MlpModelParameters TrainStreamed(Run run, IDataView trainData, IDataView? validationData, TrainingDataReader.Columns columns, int windowRows)
     {
-        int d = columns.FeatureCount;
+        var (options, plan) = (run.Options, run.Plan);
+        int d = columns.FeatureCount, k = run.EnsembleSize;
         var ct = options.CancellationToken;
-        if (warmStart is not null) CheckWarmStartInput(warmStart, d, options);
-        DataViewRows train;
-        DataViewRows? validation = null;
-        if (validationData is not null)
-        {
-            train = new DataViewRows(trainData, columns, task, null, ct);
-            validation = new DataViewRows(validationData, CheckValidationSchema(validationData, columns, task, options), task, null, ct);
-        }
-        else if (options.ValidationFraction > 0)
-        {
-            train = new DataViewRows(trainData, columns, task, (seed, options.ValidationFraction, false), ct);
-            validation = new DataViewRows(trainData, columns, task, (seed, options.ValidationFraction, true), ct);
-        }
-        else train = new DataViewRows(trainData, columns, task, null, ct);
-        foreach (var part in validation is null ? [train] : new[] { train, validation }) part.SkipRowsWithNonFiniteFeatures = options.SkipRowsWithNonFiniteFeatures;
+        TrainingDataReader.Columns? explicitColumns = validationData is null ? null : CheckValidationSchema(validationData, columns, plan.Task, options);
+        bool split = validationData is null && options.ValidationFraction > 0;
 
-        var stats = train.Scan(fitFeatures: warmStart is null ? options.FeatureNormalization : FeatureNormalization.None,
-            fitLabel: warmStart is null && task == TaskKind.Regression, classes: task == TaskKind.Regression ? 0 : Math.Max(outputSize, 2));
-        if (validation is not null) validation.Count();
-        if (DataViewRows.SkippedRowsWarning(train, validation, separateValidation: validationData is not null) is { } skippedNote)
+        // The rows the statistics come from: a single network's training part (as in memory before ensembles), else all rows.
+        var statsRows = new DataViewRows(trainData, columns, plan.Task, split && k == 1 ? HashSplit.Holdout(run.Seed, options.ValidationFraction, validation: false) : null, ct)
         {
-            using var data = host.Start("Data");
-            data.Warning(MessageSensitivity.None, skippedNote);
-        }
-        // Explicit validation data must have rows, as in memory; a fraction-based split of tiny data may come out empty.
-        if (validationData is not null && validation is not null && validation.Rows == 0)
-            throw new InvalidOperationException($"The validation data has no {(validation.Skipped > 0 ? "usable " : "")}rows (feature column '{columns.Features.Name}').");
-        if (validation is not null && validation.Rows == 0) validation = null;
+            SkipRowsWithNonFiniteFeatures = options.SkipRowsWithNonFiniteFeatures,
+        };
+        var stats = statsRows.Scan(fitFeatures: run.WarmStart is null ? options.FeatureNormalization : FeatureNormalization.None,
+            fitLabel: run.WarmStart is null && plan.Task == TaskKind.Regression, classes: plan.Classes);
         if (stats.ClassCounts is { } counts) CheckClasses(counts, options.LabelColumnName);
-
-        var transform = warmStart is not null ? warmStart.Features : stats.Features ?? FeatureTransform.Identity(d);
-        var (labelMean, labelScale) = task != TaskKind.Regression ? (0f, 1f)
-            : warmStart is not null ? (warmStart.LabelMean, warmStart.LabelScale) : stats.Label!.Value;
-        float[]? perClass = task != TaskKind.Regression && weighting != ClassWeighting.None
-            ? (weighting == ClassWeighting.Balanced ? BalancedWeights(stats.ClassCounts!, stats.Rows) : classWeights!)
+        var transform = run.WarmStart?.Features ?? stats.Features ?? FeatureTransform.Identity(d);
+        var (labelMean, labelScale) = plan.Task != TaskKind.Regression ? (0f, 1f)
+            : run.WarmStart is { } warm ? (warm.LabelMean, warm.LabelScale) : stats.Label!.Value;
+        float[]? perClass = plan.IsClassification && plan.Weighting != ClassWeighting.None
+            ? (plan.Weighting == ClassWeighting.Balanced ? BalancedWeights(stats.ClassCounts!, stats.Rows) : plan.ClassWeights!)
             : null;
-        foreach (var part in validation is null ? [train] : new[] { train, validation })
+
+        DataViewRows Prepare(DataViewRows part)
         {
             part.Transform = transform;
-            if (task == TaskKind.Regression) part.LabelScaling = (labelMean, labelScale);
             part.ClassWeights = perClass;
+            if (plan.Task == TaskKind.Regression) part.LabelScaling = (labelMean, labelScale);
+            return part;
         }
 
-        var rows = new StreamedRows(train, windowRows, options.ShuffleBlockRows ?? Math.Min(DefaultStreamBlockRows, windowRows));
-        string note = $"streamed: a window of {rows.WindowRows} rows for a {options.MemoryBudgetMegabytes} MB budget, blocks of {options.ShuffleBlockRows ?? rows.BlockRows} rows, " +
-                      $"{rows.PassesPerEpoch(options.ShuffleBlockRows)} passes over the data per epoch";
-        return Fit(env, host, options, task, d, outputSize, loss, labelSmoothing, huberDelta, warmStart, seed,
-            rows, validation is null ? null : new StreamedRows(validation, windowRows, rows.BlockRows), transform, labelMean, labelScale, note);
+        DataViewRows Part(IDataView view, TrainingDataReader.Columns cols, HashSplit? hash) =>
+            Prepare(new DataViewRows(view, cols, plan.Task, hash, ct) { SkipRowsWithNonFiniteFeatures = options.SkipRowsWithNonFiniteFeatures });
+
+        var members = new MemberData[k];
+        string note = "";
+        for (int m = 0; m < k; m++)
+        {
+            // A single network's training part is the part the statistics were scanned on (counted already).
+            DataViewRows train;
+            DataViewRows? validation = null;
+            if (validationData is not null)
+            {
+                train = k == 1 ? Prepare(statsRows) : Part(trainData, columns, null);
+                validation = Part(validationData, explicitColumns!.Value, null);
+            }
+            else if (split)
+            {
+                var hash = k == 1 ? HashSplit.Holdout(run.Seed, options.ValidationFraction, validation: false)
+                    : HashSplit.Fold(run.Seed, ValidationSplit.FoldCount(options.ValidationFraction), m, validation: false);
+                train = k == 1 ? Prepare(statsRows) : Part(trainData, columns, hash);
+                validation = Part(trainData, columns, hash with { Validation = true });
+            }
+            else train = k == 1 ? Prepare(statsRows) : Part(trainData, columns, null);
+
+            if (train != statsRows) train.Count();
+            validation?.Count();
+            if (m == 0 && DataViewRows.SkippedRowsWarning(train, validation, separateValidation: validationData is not null) is { } skippedNote)
+            {
+                using var data = run.Host.Start("Data");
+                data.Warning(MessageSensitivity.None, skippedNote);
+            }
+            if (train.Rows == 0)
+                throw new InvalidOperationException($"The training data has no usable rows for network {m + 1} (feature column '{columns.Features.Name}').");
+            // Explicit validation data must have rows, as in memory; a fraction-based split of tiny data may come out empty.
+            if (validationData is not null && validation is not null && validation.Rows == 0)
+                throw new InvalidOperationException($"The validation data has no {(validation.Skipped > 0 ? "usable " : "")}rows (feature column '{columns.Features.Name}').");
+            if (validation is not null && validation.Rows == 0) validation = null;
+
+            var rows = new StreamedRows(train, windowRows, options.ShuffleBlockRows ?? Math.Min(DefaultStreamBlockRows, windowRows));
+            note = $"streamed: a window of {rows.WindowRows} rows for a {options.MemoryBudgetMegabytes} MB budget, blocks of {options.ShuffleBlockRows ?? rows.BlockRows} rows, " +
+                   $"{rows.PassesPerEpoch(options.ShuffleBlockRows)} passes over the data per epoch";
+            members[m] = new MemberData(rows, validation is null ? null : new StreamedRows(validation, windowRows, rows.BlockRows));
+        }
+        return FitMembers(run, members, transform, labelMean, labelScale, note, parallel: false);
     }
 
     private static TrainingDataReader.Columns CheckValidationSchema(IDataView validationData, TrainingDataReader.Columns columns, TaskKind task, MlpOptionsBase options)
@@ -255,12 +352,6 @@ internal static class MlpTrainingCore
     /// <summary>The public name of the warm-start parameter (<c>Fit(trainData, modelParameters)</c>), for exceptions.</summary>
     private const string ModelParametersName = "modelParameters";
 
-    private static void CheckWarmStartInput(MlpModelParameters warmStart, int d, MlpOptionsBase options)
-    {
-        if (warmStart.InputSize != d)
-            throw new ArgumentException($"The warm-start model expects {warmStart.InputSize} features; feature column '{options.FeatureColumnName}' has {d}.", ModelParametersName);
-    }
-
     /// <summary>Honours <c>MLContext.CancelExecution()</c>, as ML.NET's own trainers do, at every batch boundary.</summary>
     private static void CheckNotCanceled(IHostEnvironment env)
     {
@@ -268,53 +359,23 @@ internal static class MlpTrainingCore
             throw new OperationCanceledException("Training was canceled through MLContext.CancelExecution().");
     }
 
-    private sealed class LogProgress(IChannel channel, IProgress<EpochReport>? user) : IProgress<EpochReport>
+    /// <summary>
+    /// Writes each epoch to the log and passes it on to the user's <see cref="IProgress{T}"/>, tagged with the member;
+    /// members training in parallel report one at a time (the user's progress need not be thread-safe).
+    /// </summary>
+    private sealed class LogProgress(IChannel channel, IProgress<EpochReport>? user, int member) : IProgress<EpochReport>
     {
+        private static readonly Lock UserLock = new();
+
         public void Report(EpochReport r)
         {
             channel.Info(MessageSensitivity.None, $"Epoch {r.Epoch}: train loss {r.TrainLoss:G5}" +
                 (r.ValidationLoss is { } v ? $", validation loss {v:G5}" : "") +
                 (r.ValidationMetric is { } m ? $", metric {m:G5}" : "") + $", lr {r.LearningRate:G3}, {r.Elapsed.TotalSeconds:F2}s");
-            user?.Report(r);
+            if (user is null) return;
+            lock (UserLock) user.Report(member == 0 ? r : r with { Member = member });
         }
     }
-
-    /// <summary>Seeded shuffle, then the validation fraction taken per class (stratified) or overall.</summary>
-    internal static (Dataset Train, Dataset Validation) Split(Dataset all, float fraction, bool stratified, long seed)
-    {
-        if (fraction <= 0) return (all, all.Subset([]));
-        var order = Enumerable.Range(0, all.Rows).ToArray();
-        new CounterRandom(seed, (long)RandomPurpose.Split).Shuffle(order);
-        var val = new List<int>();
-        var tr = new List<int>();
-        if (stratified)
-        {
-            foreach (var group in order.GroupBy(r => all.Targets[r]))
-            {
-                var rows = group.ToArray();
-                int take = (int)Math.Round(rows.Length * fraction);
-                if (rows.Length >= 2) take = Math.Clamp(take, 1, rows.Length - 1);
-                else take = 0;
-                val.AddRange(rows.Take(take));
-                tr.AddRange(rows.Skip(take));
-            }
-            // Keep the shuffled order within each part.
-            var position = new int[all.Rows];
-            for (int i = 0; i < order.Length; i++) position[order[i]] = i;
-            val.Sort((a, b) => position[a].CompareTo(position[b]));
-            tr.Sort((a, b) => position[a].CompareTo(position[b]));
-        }
-        else
-        {
-            int take = Math.Clamp((int)Math.Round(all.Rows * fraction), 1, Math.Max(1, all.Rows - 1));
-            val.AddRange(order.Take(take));
-            tr.AddRange(order.Skip(take));
-        }
-        if (tr.Count == 0) throw new InvalidOperationException("ValidationFraction leaves no training rows.");
-        return (all.Subset(tr.ToArray()), all.Subset(val.ToArray()));
-    }
-
-    private static void CheckClasses(Dataset train, int classes, string labelColumn) => CheckClasses(ClassCounts(train, classes), labelColumn);
 
     private static void CheckClasses(long[] counts, string labelColumn)
     {
@@ -322,16 +383,15 @@ internal static class MlpTrainingCore
             throw new InvalidOperationException($"Label column '{labelColumn}' has a single class in the training data ({Array.FindIndex(counts, c => c > 0)}); a classifier needs at least two.");
     }
 
-    /// <summary>Rows per class; a binary task (one output) has two classes.</summary>
-    private static long[] ClassCounts(Dataset train, int classes)
+    /// <summary>Rows per class.</summary>
+    private static long[] ClassCounts(Dataset data, int classes)
     {
-        var counts = new long[Math.Max(classes, 2)];
-        for (int i = 0; i < train.Rows; i++) counts[(int)train.Targets[i]]++;
+        var counts = new long[classes];
+        for (int i = 0; i < data.Rows; i++) counts[(int)data.Targets[i]]++;
         return counts;
     }
 
-    private static float[] BalancedWeights(Dataset train, int classes) => BalancedWeights(ClassCounts(train, classes), train.Rows);
-
+    /// <summary>n/(k·n_c) per class (0 for an absent class): every class weighs as much in total.</summary>
     private static float[] BalancedWeights(long[] counts, long rows)
     {
         int classes = counts.Length;
@@ -353,6 +413,9 @@ internal static class MlpTrainingCore
         if (trained.InputSize != wanted.InputSize || trained.OutputSize != wanted.OutputSize || !trained.HiddenLayers.SequenceEqual(wanted.HiddenLayers)
             || trained.Activation != wanted.Activation || trained.BatchNorm != wanted.BatchNorm || trained.Loss != wanted.Loss
             || trained.Parametrization != wanted.Parametrization || trained.InputScaling != wanted.InputScaling)
-            throw new ArgumentException($"The warm-start model's architecture ({trained.InputSize} → [{string.Join(", ", trained.HiddenLayers)}] → {trained.OutputSize}, {trained.Activation}, BatchNorm {trained.BatchNorm}, {trained.Loss}, {trained.Parametrization}, feature scales {trained.InputScaling}) differs from the options' ({wanted.InputSize} → [{string.Join(", ", wanted.HiddenLayers)}] → {wanted.OutputSize}, {wanted.Activation}, BatchNorm {wanted.BatchNorm}, {wanted.Loss}, {wanted.Parametrization}, feature scales {wanted.InputScaling}).", ModelParametersName);
+            throw new ArgumentException($"The warm-start model's architecture ({Describe(trained)}) differs from the options' ({Describe(wanted)}).", ModelParametersName);
     }
+
+    private static string Describe(NetworkSpec s) =>
+        $"{s.InputSize} → [{string.Join(", ", s.HiddenLayers)}] → {s.OutputSize}, {s.Activation}, BatchNorm {s.BatchNorm}, {s.Loss}, {s.Parametrization}, feature scales {s.InputScaling}";
 }

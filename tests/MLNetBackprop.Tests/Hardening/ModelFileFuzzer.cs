@@ -159,21 +159,28 @@ public sealed class ModelFileFuzzer
                 }
             }
         }
-        int buffers = w.Int32("state buffer count");
-        for (int i = 0; i < buffers; i++) w.Singles(w.Int32($"state buffer {i} length"));
-        if (version < 2) return;
-        // Training history (body version 2): its doubles are informational (any value loads), so they are not fuzzed as Singles.
-        int epochs = w.Int32("history epoch count");
-        for (int i = 0; i < epochs; i++)
+        int members = version >= 3 ? w.Int32("ensemble size") : 1;
+        for (int m = 0; m < members; m++)
         {
-            w.Skip(4 + 8); // epoch number, train loss
-            if (w.Byte() == 1) w.Skip(8); // validation loss
-            if (w.Byte() == 1) w.Skip(8); // validation metric
-            w.Skip(8 + 8); // learning rate, elapsed ticks
-            w.Skip(8 * w.Int32($"history epoch {i} gradient norm count"));
+            int buffers = w.Int32("state buffer count");
+            for (int i = 0; i < buffers; i++) w.Singles(w.Int32($"state buffer {i} length"));
         }
-        w.Int32("history best epoch"); // at most the last epoch number: every hostile value is out of range
-        w.String("history stop reason");
+        if (version < 2) return;
+        for (int m = 0; m < members; m++)
+        {
+            // Training history (body version ≥ 2): its doubles are informational (any value loads), so they are not fuzzed as Singles.
+            int epochs = w.Int32("history epoch count");
+            for (int i = 0; i < epochs; i++)
+            {
+                w.Skip(4 + 8); // epoch number, train loss
+                if (w.Byte() == 1) w.Skip(8); // validation loss
+                if (w.Byte() == 1) w.Skip(8); // validation metric
+                w.Skip(8 + 8); // learning rate, elapsed ticks
+                w.Skip(8 * w.Int32($"history epoch {i} gradient norm count"));
+            }
+            w.Int32("history best epoch"); // at most the last epoch number: every hostile value is out of range
+            w.String("history stop reason");
+        }
     }
 
     private static void WalkBatchNorm(Walker w)

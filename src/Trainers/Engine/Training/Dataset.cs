@@ -59,6 +59,39 @@ public sealed class Dataset : ITrainingRows
         return Gather(rows, Math.Max(1, Math.Min(batchSize, Rows)));
     }
 
+    /// <summary>
+    /// The rows <paramref name="rows"/> of this dataset as training rows, without copying them: row i of the view is
+    /// row rows[i] here (an ensemble member's training or validation fold over one shared, normalised matrix).
+    /// </summary>
+    /// <param name="rows">Row indices into this dataset, each in [0, Rows).</param>
+    public ITrainingRows View(int[] rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        foreach (int r in rows)
+            if ((uint)r >= (uint)Rows) throw new ArgumentOutOfRangeException(nameof(rows), r, $"Row {r} is outside the dataset's {Rows} rows.");
+        return new RowView(this, rows);
+    }
+
+    private sealed class RowView(Dataset data, int[] rows) : ITrainingRows
+    {
+        public long Rows => rows.Length;
+
+        public int FeatureCount => data.FeatureCount;
+
+        public int TargetWidth => data.TargetWidth;
+
+        public bool HasWeights => data.HasWeights;
+
+        public IEnumerable<MiniBatch> Batches(RowOrder order, int batchSize)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+            var positions = new int[rows.Length];
+            BlockShuffle.Fill(order, positions);
+            for (int i = 0; i < positions.Length; i++) positions[i] = rows[positions[i]];
+            return data.Gather(positions, Math.Max(1, Math.Min(batchSize, rows.Length)));
+        }
+    }
+
     private IEnumerable<MiniBatch> Gather(int[] order, int batchSize)
     {
         int tw = TargetWidth;

@@ -3,6 +3,9 @@ namespace MLNetBackprop;
 /// <summary>What happened in one training epoch; a <see cref="TrainingHistory"/> keeps one per epoch.</summary>
 public sealed record EpochReport
 {
+    /// <summary>The ensemble member the report is about, from 0 (always 0 for a single network).</summary>
+    public int Member { get; init; }
+
     /// <summary>Epoch number, from 1.</summary>
     public required int Epoch { get; init; }
 
