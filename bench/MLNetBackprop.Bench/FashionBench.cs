@@ -109,7 +109,7 @@ public static class FashionBench
                 Epochs = epochs,
                 BatchSize = Batch,
                 Optimizer = Optimizer.Adam(1e-3),
-                NormalizeFeatures = true,
+                FeatureNormalization = FeatureNormalization.Standard, // = the former NormalizeFeatures = true
                 L2 = 0,
                 EarlyStopping = null,
                 Seed = 1,

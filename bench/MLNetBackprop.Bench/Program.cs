@@ -3,6 +3,8 @@ using MLNetBackprop.Bench;
 using MLNetBackprop.Engine;
 
 // Usage: dotnet run -c Release --project bench/MLNetBackprop.Bench -- [gemm|epoch|ours|split|all|profile|scoring|tabular|tabprof|curves|alloc|fashion] [options]
+//        ... -- arena [--sets a,b|all] [--seeds N] [--mlp default,...] [--peers all|none|lightgbm,...] [--peer-cache FILE] [--markdown FILE] [--data DIR]
+//        (the tabular arena: Mlp vs ML.NET's trainers, no torch; see Arena/ArenaBench.cs)
 //   --threads 1,2     thread counts (torch.set_num_threads and Kernels.MaxThreads)
 //   --batches 32,128,512
 //   --reps N          repetitions (GEMM samples per candidate; default 15)
@@ -15,6 +17,7 @@ int reps = int.Parse(Opt("--reps") ?? "15");
 int epochs = int.Parse(Opt("--epochs") ?? (mode is "fashion" ? "10" : "3"));
 string outFile = Opt("--out") ?? "bench-results.md";
 
+if (mode is "arena") { MLNetBackprop.Bench.Arena.ArenaBench.Run(args.Skip(1).ToArray()); return; } // no torch (see Arena/)
 if (mode is "streaming") { StreamingBench.Run(args); return; } // "Big data": streamed training, no torch (see StreamingBench.cs)
 if (mode is "fashion" && (!File.Exists(FashionBench.TrainPath) || !File.Exists(FashionBench.TestPath)))
 {
