@@ -109,6 +109,26 @@ public class NetworkGradientCheckTests
     public void WithClassWeightsAndLabelSmoothing()
         => AssertPasses(Make(Spec() with { ClassWeights = [0.5f, 2f, 1f], LabelSmoothing = 0.1f }));
 
+    [Theory]
+    [InlineData(LossKind.SoftmaxCrossEntropy, 3, Activation.Selu)]
+    [InlineData(LossKind.SigmoidCrossEntropy, 1, Activation.Selu)]
+    [InlineData(LossKind.MeanSquaredError, 1, Activation.Mish)]
+    public void NeuralTangentWithFeatureScales(LossKind loss, int outputs, Activation activation)
+    {
+        // The RealMLP pieces: learnable input scales, 1/√fan_in layers, label smoothing on either classifier loss.
+        var spec = Spec(loss, outputs, activation: activation) with
+        {
+            Parametrization = Parametrization.NeuralTangent, InputScaling = true,
+            LabelSmoothing = loss == LossKind.MeanSquaredError ? 0f : 0.1f,
+        };
+        var p = Make(spec, rowWeights: true);
+        // The output layer starts at zero (no gradient would reach the hidden layers) and the scales at 1: make both generic.
+        var rng = new CounterRandom(3, 5);
+        foreach (var q in p.Net.Parameters.Where(q => q.Name.StartsWith("scale", StringComparison.Ordinal) || q.Name.StartsWith("dense3", StringComparison.Ordinal)))
+            for (int i = 0; i < q.Length; i++) q.Value[i] = 1.5f * rng.NextSingle() - 0.5f;
+        AssertPasses(p);
+    }
+
     [Fact]
     public void WithL2BatchNormAndDropout()
     {
