@@ -11,6 +11,9 @@ public sealed class InferenceNetwork
 {
     private readonly Block[] _blocks;
 
+    /// <summary>The periodic embedding in front of the first block, if any (a frozen copy).</summary>
+    private readonly PeriodicEmbeddingLayer? _embedding;
+
     /// <summary>One affine map + activation; W is stored inputs × Stride with zero padding columns
     /// (Stride = Outputs rounded up to a whole Vector512), b is Stride long; <c>DenseWeight</c> is the same
     /// W unpadded (inputs × Outputs), the B operand of the block product.</summary>
@@ -40,6 +43,12 @@ public sealed class InferenceNetwork
         ScaleLayer? inputScale = null;
         for (int i = 0; i < layers.Count; i++)
         {
+            if (layers[i] is PeriodicEmbeddingLayer embedding)
+            {
+                if (i != 0) throw new InvalidOperationException("A periodic embedding is only scored as the network's first layer.");
+                _embedding = embedding.Snapshot();
+                continue;
+            }
             if (layers[i] is ScaleLayer scale)
             {
                 inputScale = scale;
@@ -91,19 +100,30 @@ public sealed class InferenceNetwork
     /// <summary>Per-caller work buffers; not shared between threads.</summary>
     public sealed class Scratch
     {
-        internal Scratch(int width)
+        internal Scratch(int width, PeriodicEmbeddingLayer? embedding)
         {
             A = new float[width];
             B = new float[width];
+            int phases = embedding is null ? 0 : embedding.Embedded.Count * embedding.Frequencies;
+            Embedded = new float[embedding?.OutputSize ?? 0];
+            U = new float[phases];
+            C = new float[phases];
         }
 
         internal float[] A { get; }
 
         internal float[] B { get; }
+
+        /// <summary>The embedded row, and the embedding's phases and cosines.</summary>
+        internal float[] Embedded { get; }
+
+        internal float[] U { get; }
+
+        internal float[] C { get; }
     }
 
     /// <summary>Creates work buffers for one caller (one cursor, one thread).</summary>
-    public Scratch CreateScratch() => new(MaxWidth);
+    public Scratch CreateScratch() => new(MaxWidth, _embedding);
 
     /// <summary>Raw outputs (logits) of one row.</summary>
     /// <param name="features">InputSize values.</param>
@@ -113,6 +133,11 @@ public sealed class InferenceNetwork
     {
         if (features.Length != InputSize) throw new ArgumentException($"Expected {InputSize} features; got {features.Length}.", nameof(features));
         ReadOnlySpan<float> x = features;
+        if (_embedding is not null)
+        {
+            _embedding.Embed(features, scratch.Embedded, scratch.U, scratch.C);
+            x = scratch.Embedded;
+        }
         float[] next = scratch.A;
         for (int bi = 0; bi < _blocks.Length; bi++)
         {
@@ -146,13 +171,21 @@ public sealed class InferenceNetwork
     /// <summary>Per-caller work buffers of <see cref="ForwardBatch"/> for up to <see cref="Capacity"/> rows; not shared between threads.</summary>
     public sealed class BatchScratch
     {
-        internal BatchScratch(int capacity, int maxOutputs, int maxWidth)
+        internal BatchScratch(int capacity, int maxOutputs, int maxWidth, PeriodicEmbeddingLayer? embedding)
         {
             Capacity = capacity;
             A = new float[capacity * maxOutputs];
             B = new float[capacity * maxOutputs];
             Row = new float[maxWidth];
+            Rows = new Scratch(0, embedding);
+            Embedded = embedding is null ? [] : new float[capacity * embedding.OutputSize];
         }
+
+        /// <summary>The embedding's per-row buffers.</summary>
+        internal Scratch Rows { get; }
+
+        /// <summary>capacity × the embedding's output width.</summary>
+        internal float[] Embedded { get; }
 
         /// <summary>Most rows one <see cref="ForwardBatch"/> call may score with these buffers.</summary>
         public int Capacity { get; }
@@ -169,7 +202,7 @@ public sealed class InferenceNetwork
     public BatchScratch CreateBatchScratch(int capacity)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
-        return new BatchScratch(capacity, MaxOutputs, MaxWidth);
+        return new BatchScratch(capacity, MaxOutputs, MaxWidth, _embedding);
     }
 
     /// <summary>
@@ -192,6 +225,13 @@ public sealed class InferenceNetwork
         if (rows < 0 || rows > x.Rows || rows > output.Rows || rows > scratch.Capacity) throw new ArgumentOutOfRangeException(nameof(rows));
         if (rows == 0) return;
         float[] input = x.Data;
+        if (_embedding is not null)
+        {
+            int width = _embedding.OutputSize;
+            for (int r = 0; r < rows; r++)
+                _embedding.Embed(x.Row(r), scratch.Embedded.AsSpan(r * width, width), scratch.Rows.U, scratch.Rows.C);
+            input = scratch.Embedded;
+        }
         float[] next = scratch.A;
         for (int bi = 0; bi < _blocks.Length; bi++)
         {

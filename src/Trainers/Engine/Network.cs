@@ -2,7 +2,7 @@ namespace MLNetBackprop.Engine;
 
 /// <summary>
 /// A multi-layer perceptron: a stack of <see cref="Layer"/>s built from a <see cref="NetworkSpec"/>
-/// ([Scale] → (Dense → [BatchNorm] → activation → [Dropout]) repeated → Dense) and a <see cref="Loss"/>.
+/// ([PeriodicEmbedding] → [Scale] → (Dense → [BatchNorm] → activation → [Dropout]) repeated → Dense) and a <see cref="Loss"/>.
 /// <see cref="ComputeGradients"/> is one forward pass, the loss and one backward pass; the parameters'
 /// gradients are then ready for an optimizer step.
 /// </summary>
@@ -24,6 +24,13 @@ public sealed class Network
         Spec = spec;
         var rng = new CounterRandom(seed, (long)RandomPurpose.Initialization);
         int width = spec.InputSize;
+        if (spec.EmbeddedFeatures.Length > 0)
+        {
+            var embedding = new PeriodicEmbeddingLayer(width, spec.EmbeddedFeatures, spec.EmbeddingFrequencies, spec.EmbeddingOutputs, "embedding");
+            embedding.Initialize(ref rng);
+            Add(embedding);
+            width = embedding.OutputSize;
+        }
         if (spec.InputScaling) Add(new ScaleLayer(width, "scale", NetworkSpec.ScaleLearningRateFactor));
         for (int h = 0; h < spec.HiddenLayers.Length; h++)
         {

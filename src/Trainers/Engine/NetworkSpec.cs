@@ -41,6 +41,18 @@ public sealed record NetworkSpec
     /// <summary>A learnable per-feature scale (<see cref="ScaleLayer"/>, learning at <see cref="ScaleLearningRateFactor"/>× the rate) before the first affine layer.</summary>
     public bool InputScaling { get; init; }
 
+    /// <summary>
+    /// The input features given periodic embeddings (<see cref="PeriodicEmbeddingLayer"/>), ascending indices; empty for
+    /// none (default). The trainers choose the numeric ones (more than two distinct values).
+    /// </summary>
+    public int[] EmbeddedFeatures { get; init; } = [];
+
+    /// <summary>p, frequencies per embedded feature (default 16).</summary>
+    public int EmbeddingFrequencies { get; init; } = 16;
+
+    /// <summary>q, learned values per embedded feature (default 3; the feature itself is kept too).</summary>
+    public int EmbeddingOutputs { get; init; } = 3;
+
     /// <summary>The input scale's learning-rate factor (RealMLP's 6: the scales must move faster than the weights they feed).</summary>
     public const double ScaleLearningRateFactor = 6.0;
 
@@ -63,8 +75,9 @@ public sealed record NetworkSpec
     /// </summary>
     public long StateValueCount()
     {
-        long values = InputScaling ? InputSize : 0;
-        long width = InputSize;
+        long m = EmbeddedFeatures.Length, p = EmbeddingFrequencies, q = EmbeddingOutputs;
+        long width = InputSize + m * q;
+        long values = m * (2 * p + q * p + q) + (InputScaling ? width : 0);
         foreach (int units in HiddenLayers)
         {
             values += width * units + units + (BatchNorm ? 4L * units : 0);
@@ -95,6 +108,12 @@ public sealed record NetworkSpec
         if (!(HuberDelta > 0 && float.IsFinite(HuberDelta))) throw new ArgumentOutOfRangeException(nameof(HuberDelta), HuberDelta, "HuberDelta must be a finite number > 0.");
         if (Loss == LossKind.SoftmaxCrossEntropy && OutputSize < 2)
             throw new ArgumentOutOfRangeException(nameof(OutputSize), OutputSize, "Softmax cross-entropy needs at least 2 outputs.");
+        ArgumentNullException.ThrowIfNull(EmbeddedFeatures, nameof(EmbeddedFeatures));
+        for (int i = 0; i < EmbeddedFeatures.Length; i++)
+            if (EmbeddedFeatures[i] < 0 || EmbeddedFeatures[i] >= InputSize || (i > 0 && EmbeddedFeatures[i] <= EmbeddedFeatures[i - 1]))
+                throw new ArgumentOutOfRangeException(nameof(EmbeddedFeatures), EmbeddedFeatures[i], $"EmbeddedFeatures must be ascending distinct feature indices in [0, {InputSize}).");
+        if (EmbeddingFrequencies is < 1 or > 256) throw new ArgumentOutOfRangeException(nameof(EmbeddingFrequencies), EmbeddingFrequencies, "EmbeddingFrequencies must be in [1, 256].");
+        if (EmbeddingOutputs is < 1 or > 256) throw new ArgumentOutOfRangeException(nameof(EmbeddingOutputs), EmbeddingOutputs, "EmbeddingOutputs must be in [1, 256].");
         if (ClassWeights is not null)
         {
             if (ClassWeights.Length != OutputSize)

@@ -87,7 +87,7 @@ internal sealed class DataViewRows : ISequentialRows
     }
 
     /// <summary>What the first streaming passes learn about the training rows.</summary>
-    public sealed record Statistics(long Rows, long[]? ClassCounts, FeatureTransform? Features, (float Mean, float Scale)? Label);
+    public sealed record Statistics(long Rows, long[]? ClassCounts, FeatureTransform? Features, (float Mean, float Scale)? Label, int[]? NumericFeatures);
 
     /// <summary>
     /// Counts the rows and the classes, and fits the feature normalisation and label scaling when asked,
@@ -95,7 +95,11 @@ internal sealed class DataViewRows : ISequentialRows
     /// scaling's sample of every k-th row — <see cref="RobustScaling"/> —, the in-memory arithmetic).
     /// Checks every value on the way.
     /// </summary>
-    public Statistics Scan(FeatureNormalization fitFeatures, bool fitLabel, int classes)
+    /// <param name="fitFeatures">The normalisation to fit (None: none).</param>
+    /// <param name="fitLabel">Fit the label scaling.</param>
+    /// <param name="classes">Classes to count (0: none).</param>
+    /// <param name="findNumeric">Find the features with more than two distinct values (in the robust-scaling sample).</param>
+    public Statistics Scan(FeatureNormalization fitFeatures, bool fitLabel, int classes, bool findNumeric = false)
     {
         int d = FeatureCount;
         var features = fitFeatures == FeatureNormalization.Standard ? new Standardization.Moments(d) : null;
@@ -122,7 +126,7 @@ internal sealed class DataViewRows : ISequentialRows
                 : $"The training data has no rows (feature column '{_columns.Features.Name}').");
         Rows = n;
         long stride = RobustScaling.Stride(n, d);
-        var sample = fitFeatures == FeatureNormalization.Robust ? new RobustScaling.Sample(d, RobustScaling.SampleRows(n, stride)) : null;
+        var sample = fitFeatures == FeatureNormalization.Robust || findNumeric ? new RobustScaling.Sample(d, RobustScaling.SampleRows(n, stride)) : null;
         if (features is not null || label is not null || sample is not null)
         {
             features?.EndMeanPass();
@@ -136,8 +140,8 @@ internal sealed class DataViewRows : ISequentialRows
                 if (sample is not null && r % stride == 0) sample.Add(x);
             }
         }
-        var transform = features is not null ? features.FeatureScaling() : sample?.Fit();
-        return new Statistics(n, counts, transform, label?.LabelScaling());
+        var transform = features is not null ? features.FeatureScaling() : fitFeatures == FeatureNormalization.Robust ? sample!.Fit() : null;
+        return new Statistics(n, counts, transform, label?.LabelScaling(), findNumeric ? sample!.NumericFeatures() : null);
     }
 
     /// <summary>

@@ -9,7 +9,8 @@ namespace MLNetBackprop;
 /// int32 task (1 multiclass, 2 binary, 3 regression); string feature column; int32 input size d (1..2^24);
 /// int32 hidden layer count h (0..64) and h × int32 widths (1..2^20); int32 activation; Single leaky slope;
 /// Boolean batch norm; Single dropout; int32 output size; int32 loss; Single label smoothing; Single Huber δ;
-/// version 3 only: int32 parametrisation, Boolean input scaling (a learnable scale layer), Boolean smooth clip of the features;
+/// version 3 only: int32 parametrisation, Boolean input scaling (a learnable scale layer), Boolean smooth clip of the features,
+/// int32 embedded feature count m and m ascending int32 feature indices, int32 embedding frequencies, int32 embedding outputs;
 /// Single[d] feature means; Single[d] feature scales; Single label mean; Single label scale;
 /// Boolean has-key-values, then (int32 type code, int32 count, values);
 /// version 3 only: int32 ensemble size k (1..64); then k times (once before version 3): int32 state buffer count, then per
@@ -68,9 +69,13 @@ internal static class MlpModelSerializer
             w.WriteInt32((int)spec.Parametrization);
             w.WriteBoolean(spec.InputScaling);
             w.WriteBoolean(model.Features.SmoothClip);
+            w.WriteInt32(spec.EmbeddedFeatures.Length);
+            foreach (int j in spec.EmbeddedFeatures) w.WriteInt32(j);
+            w.WriteInt32(spec.EmbeddingFrequencies);
+            w.WriteInt32(spec.EmbeddingOutputs);
         }
-        else if (spec.Parametrization != Parametrization.Standard || spec.InputScaling || model.Features.SmoothClip)
-            throw new ArgumentOutOfRangeException(nameof(w), w.BodyVersion, $"{Kind} body version {w.BodyVersion} cannot hold this model (neural-tangent layers, feature scales or smooth clipping need version 3).");
+        else if (spec.Parametrization != Parametrization.Standard || spec.InputScaling || model.Features.SmoothClip || spec.EmbeddedFeatures.Length > 0)
+            throw new ArgumentOutOfRangeException(nameof(w), w.BodyVersion, $"{Kind} body version {w.BodyVersion} cannot hold this model (neural-tangent layers, feature scales, smooth clipping or embeddings need version 3).");
         w.WriteSingles(model.FeatureMeans.ToArray());
         w.WriteSingles(model.FeatureScales.ToArray());
         w.WriteSingle(model.LabelMean);
@@ -181,11 +186,19 @@ internal static class MlpModelSerializer
         float delta = r.ReadSingle("Huber delta", float.Epsilon, float.MaxValue);
         var parametrization = Parametrization.Standard;
         bool inputScaling = false, smoothClip = false;
+        int[] embedded = [];
+        int frequencies = 16, embeddingOutputs = 3;
         if (r.BodyVersion >= 3)
         {
             parametrization = (Parametrization)r.ReadInt32("parametrization", 0, Enum.GetValues<Parametrization>().Length - 1);
             inputScaling = r.ReadBoolean("input scaling");
             smoothClip = r.ReadBoolean("smooth clip");
+            int m = r.ReadInt32("embedded feature count", 0, d);
+            r.Require("embedded features", 4L * m, m);
+            embedded = new int[m];
+            for (int i = 0; i < m; i++) embedded[i] = r.ReadInt32($"embedded feature {i}", i == 0 ? 0 : embedded[i - 1] + 1, d - 1);
+            frequencies = r.ReadInt32("embedding frequencies", 1, 256);
+            embeddingOutputs = r.ReadInt32("embedding outputs", 1, 256);
         }
         float[] means = Finite(r.ReadSingles("feature means", d), "feature means");
         float[] scales = Finite(r.ReadSingles("feature scales", d), "feature scales");
@@ -202,6 +215,7 @@ internal static class MlpModelSerializer
                 InputSize = d, HiddenLayers = hidden, Activation = activation, LeakySlope = slope, BatchNorm = batchNorm,
                 Dropout = dropout, OutputSize = outputs, Loss = loss, LabelSmoothing = smoothing, HuberDelta = delta,
                 Parametrization = parametrization, InputScaling = inputScaling,
+                EmbeddedFeatures = embedded, EmbeddingFrequencies = frequencies, EmbeddingOutputs = embeddingOutputs,
             };
             spec.Validate();
         }

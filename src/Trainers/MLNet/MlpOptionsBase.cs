@@ -73,6 +73,9 @@ public abstract class MlpOptionsBase
     /// <summary>How the affine layers are parametrised and initialised (default <see cref="MLNetBackprop.Parametrization.Standard"/>).</summary>
     public Parametrization Parametrization { get; set; } = Parametrization.Standard;
 
+    /// <summary>How numeric features are encoded before the first layer (default <see cref="MLNetBackprop.NumericEmbedding.None"/>).</summary>
+    public NumericEmbedding NumericEmbedding { get; set; } = NumericEmbedding.None;
+
     /// <summary>
     /// A learnable scale per feature in front of the first layer, learning at 6× the rate (RealMLP's front scale; default false).
     /// It folds into the first layer's weights at scoring time.
@@ -177,6 +180,7 @@ public abstract class MlpOptionsBase
         if (!Enum.IsDefined(WeightInit)) throw new ArgumentOutOfRangeException(nameof(WeightInit), WeightInit, "Unknown weight initialisation.");
         if (!Enum.IsDefined(FeatureNormalization)) throw new ArgumentOutOfRangeException(nameof(FeatureNormalization), FeatureNormalization, "FeatureNormalization must be None, Standard or Robust.");
         if (!Enum.IsDefined(Parametrization)) throw new ArgumentOutOfRangeException(nameof(Parametrization), Parametrization, "Parametrization must be Standard or NeuralTangent.");
+        if (!Enum.IsDefined(NumericEmbedding)) throw new ArgumentOutOfRangeException(nameof(NumericEmbedding), NumericEmbedding, "NumericEmbedding must be None or Periodic.");
         if (Parametrization == Parametrization.NeuralTangent && WeightInit != WeightInit.Auto)
             throw new ArgumentOutOfRangeException(nameof(WeightInit), WeightInit, "The neural-tangent parametrisation draws its own weights (N(0, 1)); WeightInit must be Auto.");
         if (!(Dropout >= 0 && Dropout < 1)) throw new ArgumentOutOfRangeException(nameof(Dropout), Dropout, "Dropout must be in [0, 1).");

@@ -29,6 +29,9 @@ internal static class MlpTrainingCore
     /// <summary>Everything one Fit shares: the host, the options, the task's plan, the seed, the warm-start model, the feature count.</summary>
     private sealed record Run(IHostEnvironment Env, IHost Host, MlpOptionsBase Options, TaskPlan Plan, long Seed, MlpModelParameters? WarmStart, int Features)
     {
+        /// <summary>The features given periodic embeddings (found in the data at Fit, or the warm-start model's).</summary>
+        public int[] Embedded { get; init; } = [];
+
         public int EnsembleSize => Options.EnsembleSize;
 
         /// <summary>Member m's seed: the run's seed for the first member (so a single network trains as it always did), a derived one for the others.</summary>
@@ -62,12 +65,15 @@ internal static class MlpTrainingCore
 
         // Feature normalisation and label scaling from all training rows (validation folds included: they carry no
         // label information into these statistics); a warm start keeps the original ones.
+        bool embed = options.NumericEmbedding == NumericEmbedding.Periodic;
+        var sample = run.WarmStart is null && (options.FeatureNormalization == FeatureNormalization.Robust || embed) ? RobustScaling.TakeSample(all.Features) : null;
         var transform = run.WarmStart?.Features ?? options.FeatureNormalization switch
         {
             FeatureNormalization.Standard => Standardization.Fit(all.Features),
-            FeatureNormalization.Robust => RobustScaling.Fit(all.Features),
+            FeatureNormalization.Robust => sample!.Fit(),
             _ => FeatureTransform.Identity(run.Features),
         };
+        run = run with { Embedded = run.WarmStart?.Spec.EmbeddedFeatures ?? (embed ? sample!.NumericFeatures() : []) };
         transform.ApplyInPlace(all.Features);
         if (validation is not null) transform.ApplyInPlace(validation.Features);
 
@@ -173,6 +179,7 @@ internal static class MlpTrainingCore
             WeightInit = options.WeightInit,
             Parametrization = options.Parametrization,
             InputScaling = options.LearnFeatureScales,
+            EmbeddedFeatures = run.Embedded,
             LabelSmoothing = plan.LabelSmoothing,
             HuberDelta = plan.HuberDelta,
         };
@@ -265,8 +272,10 @@ internal static class MlpTrainingCore
         {
             SkipRowsWithNonFiniteFeatures = options.SkipRowsWithNonFiniteFeatures,
         };
+        bool embed = run.WarmStart is null && options.NumericEmbedding == NumericEmbedding.Periodic;
         var stats = statsRows.Scan(fitFeatures: run.WarmStart is null ? options.FeatureNormalization : FeatureNormalization.None,
-            fitLabel: run.WarmStart is null && plan.Task == TaskKind.Regression, classes: plan.Classes);
+            fitLabel: run.WarmStart is null && plan.Task == TaskKind.Regression, classes: plan.Classes, findNumeric: embed);
+        run = run with { Embedded = run.WarmStart?.Spec.EmbeddedFeatures ?? stats.NumericFeatures ?? [] };
         if (stats.ClassCounts is { } counts) CheckClasses(counts, options.LabelColumnName);
         var transform = run.WarmStart?.Features ?? stats.Features ?? FeatureTransform.Identity(d);
         var (labelMean, labelScale) = plan.Task != TaskKind.Regression ? (0f, 1f)
@@ -412,10 +421,11 @@ internal static class MlpTrainingCore
     {
         if (trained.InputSize != wanted.InputSize || trained.OutputSize != wanted.OutputSize || !trained.HiddenLayers.SequenceEqual(wanted.HiddenLayers)
             || trained.Activation != wanted.Activation || trained.BatchNorm != wanted.BatchNorm || trained.Loss != wanted.Loss
-            || trained.Parametrization != wanted.Parametrization || trained.InputScaling != wanted.InputScaling)
+            || trained.Parametrization != wanted.Parametrization || trained.InputScaling != wanted.InputScaling
+            || !trained.EmbeddedFeatures.SequenceEqual(wanted.EmbeddedFeatures))
             throw new ArgumentException($"The warm-start model's architecture ({Describe(trained)}) differs from the options' ({Describe(wanted)}).", ModelParametersName);
     }
 
     private static string Describe(NetworkSpec s) =>
-        $"{s.InputSize} → [{string.Join(", ", s.HiddenLayers)}] → {s.OutputSize}, {s.Activation}, BatchNorm {s.BatchNorm}, {s.Loss}, {s.Parametrization}, feature scales {s.InputScaling}";
+        $"{s.InputSize} → [{string.Join(", ", s.HiddenLayers)}] → {s.OutputSize}, {s.Activation}, BatchNorm {s.BatchNorm}, {s.Loss}, {s.Parametrization}, feature scales {s.InputScaling}, {s.EmbeddedFeatures.Length} embedded features";
 }

@@ -28,13 +28,16 @@ internal static class RobustScaling
     public static int SampleRows(long rows, long stride) => checked((int)((rows + stride - 1) / stride));
 
     /// <summary>Fits from the rows of <paramref name="x"/> (in memory), sampling with <see cref="Stride"/>.</summary>
-    public static FeatureTransform Fit(Matrix x)
+    public static FeatureTransform Fit(Matrix x) => TakeSample(x).Fit();
+
+    /// <summary>The sample of the rows of <paramref name="x"/> (in memory) every statistic here is computed from.</summary>
+    public static Sample TakeSample(Matrix x)
     {
         int d = x.Columns;
         long stride = Stride(x.Rows, d);
         var sample = new Sample(d, SampleRows(x.Rows, stride));
         for (int r = 0; r < x.Rows; r += (int)stride) sample.Add(x.Row(r));
-        return sample.Fit();
+        return sample;
     }
 
     /// <summary>Rows collected column by column, then reduced to the robust statistics.</summary>
@@ -50,16 +53,43 @@ internal static class RobustScaling
             _rows++;
         }
 
-        public FeatureTransform Fit()
+        private bool _sorted;
+
+        private void Sort()
         {
             if (_rows != capacity) throw new InvalidOperationException($"The robust-scaling pass saw {_rows} sampled rows; the counting pass implied {capacity}. The data must yield the same rows on every pass.");
+            if (_sorted) return;
+            foreach (var column in _columns) Array.Sort(column);
+            _sorted = true;
+        }
+
+        /// <summary>
+        /// The features with more than two distinct values in the sample, ascending: the numeric ones, which periodic
+        /// embeddings serve (one-hot levels and binary flags have two values, and a linear map already sees all of them).
+        /// </summary>
+        public int[] NumericFeatures()
+        {
+            Sort();
+            var numeric = new List<int>();
+            for (int j = 0; j < _columns.Length; j++)
+            {
+                var v = _columns[j];
+                int distinct = v.Length == 0 ? 0 : 1;
+                for (int i = 1; i < v.Length && distinct <= 2; i++) if (v[i] != v[i - 1]) distinct++;
+                if (distinct > 2) numeric.Add(j);
+            }
+            return [.. numeric];
+        }
+
+        public FeatureTransform Fit()
+        {
+            Sort();
             int d = _columns.Length;
             var offsets = new float[d];
             var scales = new float[d];
             for (int j = 0; j < d; j++)
             {
                 var v = _columns[j];
-                Array.Sort(v);
                 double median = Quantile(v, 0.5), iqr = Quantile(v, 0.75) - Quantile(v, 0.25);
                 double spread = iqr > 0 ? iqr : 0.5 * ((double)v[^1] - v[0]);
                 offsets[j] = (float)median;

@@ -21,6 +21,66 @@ public class TabularPiecesTests
     }
 
     [Fact]
+    public void PeriodicEmbeddingPassesTheGradientCheck()
+    {
+        // Features 0, 2 and 3 embedded (16 frequencies, 3 outputs each), 1 and 4 passed through; then an affine layer.
+        var embedding = new PeriodicEmbeddingLayer(5, [3, 0, 2], 16, 3, "embedding");
+        var rng = new CounterRandom(7, 1);
+        embedding.Initialize(ref rng);
+        for (int i = 0; i < embedding.Frequency.Length; i++) embedding.Frequency.Value[i] *= 3; // faster waves: generic second derivatives
+        var dense = new Dense(embedding.OutputSize, 2, "dense1");
+        for (int i = 0; i < dense.Weight.Length; i++) dense.Weight.Value[i] = 2 * rng.NextSingle() - 1;
+        Assert.Equal(5 + 3 * 3, embedding.OutputSize);
+        GradientChecker.AssertPasses([embedding, dense], Random(3, 5, 4));
+    }
+
+    [Fact]
+    public void PeriodicEmbeddingComputesTheDefinition()
+    {
+        var layer = new PeriodicEmbeddingLayer(2, [1], frequencies: 2, outputs: 1, "e");
+        layer.Frequency.Value[0] = 0.5f; layer.Frequency.Value[1] = -0.25f;
+        layer.Phase.Value[0] = 0.3f; layer.Phase.Value[1] = 1.1f;
+        layer.Mixing.Value[0] = 2f; layer.Mixing.Value[1] = -1.5f;
+        layer.Bias.Value[0] = 0.125f;
+        var y = layer.Forward(new Matrix(1, 2, [7f, 0.8f]), training: false);
+        double e = 2 * Math.Cos(2 * Math.PI * 0.5 * 0.8 + 0.3) - 1.5 * Math.Cos(2 * Math.PI * -0.25 * 0.8 + 1.1) + 0.125;
+        Assert.Equal(7f, y[0, 0]); // not embedded: passed through
+        Assert.Equal(e, y[0, 1], 5); // then the embedded feature's learned value, then the feature itself
+        Assert.Equal(0.8f, y[0, 2]);
+    }
+
+    [Fact]
+    public void NetworksWithEmbeddingsScoreAsTheyTrain()
+    {
+        var spec = new NetworkSpec
+        {
+            InputSize = 9, HiddenLayers = [24], OutputSize = 3, Activation = Activation.Selu,
+            Parametrization = Parametrization.NeuralTangent, InputScaling = true, EmbeddedFeatures = [0, 4, 8],
+        };
+        Assert.Equal(new Network(spec, 1).StateBuffers().Sum(b => (long)b.Length), spec.StateValueCount());
+        var net = new Network(spec, seed: 3);
+        var rng = new CounterRandom(2, 9);
+        foreach (var p in net.Parameters.Where(p => p.Name.StartsWith("dense2", StringComparison.Ordinal) || p.Name.StartsWith("scale", StringComparison.Ordinal)))
+            for (int i = 0; i < p.Length; i++) p.Value[i] = 2 * rng.NextSingle() - 0.5f;
+        var x = Random(7, 9, 5, -3f, 3f);
+        var expected = net.Forward(x, training: false);
+        var inference = new InferenceNetwork(net);
+        var scratch = inference.CreateScratch();
+        var output = new float[3];
+        var batch = new Matrix(7, 3);
+        inference.ForwardBatch(x, 7, batch, inference.CreateBatchScratch(8));
+        for (int r = 0; r < 7; r++)
+        {
+            inference.Forward(x.Row(r), output, scratch);
+            for (int k = 0; k < 3; k++)
+            {
+                Assert.True(Math.Abs(output[k] - expected[r, k]) <= 1e-4 * (1 + Math.Abs(expected[r, k])), $"row {r} output {k}: {output[k]} vs {expected[r, k]}");
+                Assert.Equal(output[k], batch[r, k]); // single-row and block scoring: the same bits
+            }
+        }
+    }
+
+    [Fact]
     public void NeuralTangentDenseComputesTheScaledProduct()
     {
         var dense = new Dense(2, 1, "d", weightFactor: 0.5f);

@@ -141,6 +141,10 @@ public sealed class ModelFileFuzzer
             w.Int32("parametrization");
             w.Byte(); // input scaling
             w.Byte(); // smooth clip
+            int m = w.Int32("embedded feature count");
+            for (int i = 0; i < m; i++) w.Int32($"embedded feature {i}");
+            w.Int32("embedding frequencies");
+            w.Int32("embedding outputs");
         }
         w.Singles(2 * d); // means, scales
         w.Skip(8); // label mean, scale

@@ -12,7 +12,7 @@ namespace MLNetBackprop.Engine;
 /// training to N epochs gives bit-identical weights to an uninterrupted N-epoch run with the same settings.
 /// </para>
 /// <para>
-/// File format (version 2 — version 1 lacks the spec's parametrisation and input scaling; little-endian, <see cref="System.IO.BinaryWriter"/> encodings): the 8 bytes
+/// File format (version 2 — version 1 lacks the spec's parametrisation, input scaling and embeddings; little-endian, <see cref="System.IO.BinaryWriter"/> encodings): the 8 bytes
 /// <c>MLNBPCKP</c>, the int32 format version, the int64 body length, the SHA-256 of the body, then the
 /// body: spec, optimizer, network state, run state, history. Reads check the hash and the length of every
 /// field and throw <see cref="InvalidDataException"/> naming the field that does not fit.
@@ -307,6 +307,9 @@ public sealed class TrainingCheckpoint
         {
             w.Write((int)s.Parametrization);
             w.Write(s.InputScaling);
+            w.Write(s.EmbeddedFeatures);
+            w.Write(s.EmbeddingFrequencies);
+            w.Write(s.EmbeddingOutputs);
         }
     }
 
@@ -332,6 +335,9 @@ public sealed class TrainingCheckpoint
             {
                 Parametrization = (Parametrization)r.Int32("spec.parametrization"),
                 InputScaling = r.Boolean("spec.inputScaling"),
+                EmbeddedFeatures = r.Int32s("spec.embeddedFeatures"),
+                EmbeddingFrequencies = r.Int32("spec.embeddingFrequencies"),
+                EmbeddingOutputs = r.Int32("spec.embeddingOutputs"),
             };
         try
         {

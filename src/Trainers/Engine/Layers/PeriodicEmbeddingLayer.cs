@@ -1,0 +1,221 @@
+using System.Numerics.Tensors;
+
+namespace MLNetBackprop.Engine;
+
+/// <summary>
+/// Periodic embeddings of numeric features, RealMLP's "PBLD" form of Gorishniy et al.'s PLR embeddings (NeurIPS 2022):
+/// each embedded feature x becomes [e₁ … e_q, x] with
+/// uₖ = 2π·wₖ·x + bₖ (k = 1…p frequencies), cₖ = cos uₖ, e_o = Σₖ cₖ·Vₖₒ + aₒ,
+/// so the network gets learnable periodic bases in which thresholds and bumps on one feature are linear — what a tree
+/// finds with a split. Features that are not embedded (one-hot levels, binary flags) pass through as they are. The output
+/// keeps the input order: an embedded feature's q values, then the feature itself.
+/// <para>
+/// Backward, per embedded feature and row: dV = c ⊗ dE, da = dE, dc = V·dE, du = −sin(u) ∘ dc, dw = 2π·x·du, db = du,
+/// dx = dY[x] + 2π·Σₖ wₖ·duₖ. Initialisation: w ~ N(0, σ²) with σ = <see cref="FrequencyScale"/>, b ~ U(−π, π),
+/// V and a ~ U(±1/√p) (nn.Linear's); every parameter learns at <see cref="LearningRateFactor"/>× the rate.
+/// </para>
+/// </summary>
+public sealed class PeriodicEmbeddingLayer : Layer
+{
+    /// <summary>σ of the initial frequencies (RealMLP's 0.1: slow waves first; the inputs are robust-scaled to about ±3).</summary>
+    public const double FrequencyScale = 0.1;
+
+    /// <summary>The learning-rate factor of every embedding parameter (RealMLP's 0.1).</summary>
+    public const double LearningRateFactor = 0.1;
+
+    private readonly int[] _embedded;      // sorted feature indices
+    private readonly int[] _outputStart;   // per input feature: where its values start in the output row
+    private readonly int[] _passThrough;   // per input feature: where the feature itself sits in the output row
+    private Matrix? _input;
+    private Matrix? _output;
+    private Matrix? _inputGradient;
+    private float[] _phase = [];           // rows × m × p: u
+    private float[] _cosines = [];         // rows × m × p: cos u
+    private float[] _sines = [];           // scratch of Backward: sin u
+
+    /// <summary>Creates the layer with zero parameters; <see cref="Initialize"/> draws them.</summary>
+    /// <param name="width">Number of input features.</param>
+    /// <param name="embedded">The indices of the features to embed (distinct, in [0, width)).</param>
+    /// <param name="frequencies">p, frequencies per embedded feature (≥ 1).</param>
+    /// <param name="outputs">q, learned values per embedded feature (≥ 1).</param>
+    /// <param name="name">Prefix of the parameter names.</param>
+    public PeriodicEmbeddingLayer(int width, IReadOnlyList<int> embedded, int frequencies, int outputs, string name)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(frequencies);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outputs);
+        ArgumentNullException.ThrowIfNull(embedded);
+        ArgumentNullException.ThrowIfNull(name);
+        _embedded = [.. embedded.Order()];
+        for (int i = 0; i < _embedded.Length; i++)
+            if (_embedded[i] < 0 || _embedded[i] >= width || (i > 0 && _embedded[i] == _embedded[i - 1]))
+                throw new ArgumentOutOfRangeException(nameof(embedded), _embedded[i], $"Embedded features must be distinct indices in [0, {width}).");
+        InputSize = width;
+        Frequencies = frequencies;
+        Outputs = outputs;
+        _outputStart = new int[width];
+        _passThrough = new int[width];
+        int at = 0;
+        for (int j = 0, e = 0; j < width; j++)
+        {
+            _outputStart[j] = at;
+            bool isEmbedded = e < _embedded.Length && _embedded[e] == j;
+            if (isEmbedded) e++;
+            _passThrough[j] = at + (isEmbedded ? outputs : 0);
+            at += isEmbedded ? outputs + 1 : 1;
+        }
+        OutputSize = at;
+        int m = _embedded.Length;
+        Frequency = new Parameter(name + ".frequency", checked(m * frequencies), isWeight: false, LearningRateFactor);
+        Phase = new Parameter(name + ".phase", checked(m * frequencies), isWeight: false, LearningRateFactor);
+        Mixing = new Parameter(name + ".weight", checked(m * outputs * frequencies), isWeight: false, LearningRateFactor);
+        Bias = new Parameter(name + ".bias", checked(m * outputs), isWeight: false, LearningRateFactor);
+        Parameters = [Frequency, Phase, Mixing, Bias];
+    }
+
+    /// <inheritdoc />
+    public override int InputSize { get; }
+
+    /// <inheritdoc />
+    public override int OutputSize { get; }
+
+    /// <summary>p, frequencies per embedded feature.</summary>
+    public int Frequencies { get; }
+
+    /// <summary>q, learned values per embedded feature.</summary>
+    public int Outputs { get; }
+
+    /// <summary>The embedded feature indices, ascending.</summary>
+    public IReadOnlyList<int> Embedded => _embedded;
+
+    /// <summary>w, m × p (m embedded features).</summary>
+    public Parameter Frequency { get; }
+
+    /// <summary>b, m × p.</summary>
+    public Parameter Phase { get; }
+
+    /// <summary>V, m × q × p (feature, output, frequency).</summary>
+    public Parameter Mixing { get; }
+
+    /// <summary>a, m × q.</summary>
+    public Parameter Bias { get; }
+
+    /// <inheritdoc />
+    public override IReadOnlyList<Parameter> Parameters { get; }
+
+    /// <summary>Draws the initial parameters (frequencies, phases, mixing weights, biases, in that order).</summary>
+    /// <param name="rng">The random stream, advanced by the draws.</param>
+    public void Initialize(ref CounterRandom rng)
+    {
+        for (int i = 0; i < Frequency.Length; i++) Frequency.Value[i] = (float)(FrequencyScale * rng.NextGaussian());
+        for (int i = 0; i < Phase.Length; i++) Phase.Value[i] = (float)(Math.PI * (2 * rng.NextDouble() - 1));
+        double bound = 1 / Math.Sqrt(Frequencies);
+        for (int i = 0; i < Mixing.Length; i++) Mixing.Value[i] = (float)(bound * (2 * rng.NextDouble() - 1));
+        for (int i = 0; i < Bias.Length; i++) Bias.Value[i] = (float)(bound * (2 * rng.NextDouble() - 1));
+    }
+
+    /// <inheritdoc />
+    public override Matrix Forward(Matrix input, bool training)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (input.Columns != InputSize) throw new ArgumentException($"Expected {InputSize} columns, got {input.Columns}.", nameof(input));
+        _input = input;
+        int rows = input.Rows, block = _embedded.Length * Frequencies;
+        var output = Matrix.Ensure(ref _output, rows, OutputSize);
+        EnsureCapacity(ref _phase, rows * block);
+        EnsureCapacity(ref _cosines, rows * block);
+        for (int r = 0; r < rows; r++)
+            Embed(input.Row(r), output.Row(r), _phase.AsSpan(r * block, block), _cosines.AsSpan(r * block, block));
+        return output;
+    }
+
+    /// <summary>One row: y = [.., e(xⱼ), xⱼ, ..]; <paramref name="u"/> and <paramref name="c"/> receive the phases and their cosines.</summary>
+    internal void Embed(ReadOnlySpan<float> x, Span<float> y, Span<float> u, Span<float> c)
+    {
+        int p = Frequencies, q = Outputs;
+        for (int j = 0; j < x.Length; j++) y[_passThrough[j]] = x[j];
+        for (int e = 0; e < _embedded.Length; e++)
+        {
+            int j = _embedded[e];
+            var ue = u.Slice(e * p, p);
+            // u = (2π·x)·w + b
+            TensorPrimitives.MultiplyAdd(Frequency.Value.AsSpan(e * p, p), (float)(2 * Math.PI) * x[j], Phase.Value.AsSpan(e * p, p), ue);
+        }
+        TensorPrimitives.Cos(u, c);
+        for (int e = 0; e < _embedded.Length; e++)
+        {
+            int start = _outputStart[_embedded[e]];
+            var ce = c.Slice(e * p, p);
+            for (int o = 0; o < q; o++)
+                y[start + o] = TensorPrimitives.Dot(ce, Mixing.Value.AsSpan((e * q + o) * p, p)) + Bias.Value[e * q + o];
+        }
+    }
+
+    /// <summary>A copy with the same configuration and parameter values (the scoring network's frozen snapshot).</summary>
+    public PeriodicEmbeddingLayer Snapshot()
+    {
+        var copy = new PeriodicEmbeddingLayer(InputSize, _embedded, Frequencies, Outputs, "snapshot");
+        for (int i = 0; i < Parameters.Count; i++) Parameters[i].Value.CopyTo(copy.Parameters[i].Value, 0);
+        return copy;
+    }
+
+    /// <inheritdoc />
+    public override Matrix? Backward(Matrix outputGradient, bool needInputGradient = true)
+    {
+        ArgumentNullException.ThrowIfNull(outputGradient);
+        if (_input is null) throw new InvalidOperationException("Backward called before Forward.");
+        int rows = _input.Rows, p = Frequencies, q = Outputs, m = _embedded.Length, block = m * p;
+        if (outputGradient.Columns != OutputSize || outputGradient.Rows != rows)
+            throw new ArgumentException($"Expected a {rows}×{OutputSize} gradient, got {outputGradient.Rows}×{outputGradient.Columns}.", nameof(outputGradient));
+        Frequency.Gradient.AsSpan().Clear();
+        Phase.Gradient.AsSpan().Clear();
+        Mixing.Gradient.AsSpan().Clear();
+        Bias.Gradient.AsSpan().Clear();
+        var inputGradient = needInputGradient ? Matrix.Ensure(ref _inputGradient, rows, InputSize) : null;
+        EnsureCapacity(ref _sines, block * 2);
+        var sin = _sines.AsSpan(0, block);
+        var du = _sines.AsSpan(block, block);
+        float twoPi = (float)(2 * Math.PI);
+        for (int r = 0; r < rows; r++)
+        {
+            var x = _input.Row(r);
+            var dy = outputGradient.Row(r);
+            var c = _cosines.AsSpan(r * block, block);
+            TensorPrimitives.Sin(_phase.AsSpan(r * block, block), sin);
+            du.Clear();
+            for (int e = 0; e < m; e++)
+            {
+                int start = _outputStart[_embedded[e]];
+                var ce = c.Slice(e * p, p);
+                var dc = du.Slice(e * p, p); // dc accumulates here, then becomes du in place
+                for (int o = 0; o < q; o++)
+                {
+                    float g = dy[start + o];
+                    Bias.Gradient[e * q + o] += g;
+                    TensorPrimitives.MultiplyAdd(ce, g, Mixing.Gradient.AsSpan((e * q + o) * p, p), Mixing.Gradient.AsSpan((e * q + o) * p, p));
+                    TensorPrimitives.MultiplyAdd(Mixing.Value.AsSpan((e * q + o) * p, p), g, dc, dc);
+                }
+            }
+            // du = −sin(u) ∘ dc
+            TensorPrimitives.Multiply(sin, du, du);
+            TensorPrimitives.Negate(du, du);
+            for (int e = 0; e < m; e++)
+            {
+                var due = du.Slice(e * p, p);
+                TensorPrimitives.Add(Phase.Gradient.AsSpan(e * p, p), due, Phase.Gradient.AsSpan(e * p, p));
+                float scaled = twoPi * x[_embedded[e]];
+                TensorPrimitives.MultiplyAdd(due, scaled, Frequency.Gradient.AsSpan(e * p, p), Frequency.Gradient.AsSpan(e * p, p));
+            }
+            if (inputGradient is null) continue;
+            var dx = inputGradient.Row(r);
+            for (int j = 0; j < InputSize; j++) dx[j] = dy[_passThrough[j]];
+            for (int e = 0; e < m; e++) dx[_embedded[e]] += twoPi * TensorPrimitives.Dot(Frequency.Value.AsSpan(e * p, p), du.Slice(e * p, p));
+        }
+        return inputGradient;
+    }
+
+    private static void EnsureCapacity(ref float[] buffer, int length)
+    {
+        if (buffer.Length < length) buffer = new float[length];
+    }
+}
