@@ -106,7 +106,6 @@ public sealed class InferenceNetwork
             B = new float[width];
             int phases = embedding is null ? 0 : embedding.Embedded.Count * embedding.Frequencies;
             Embedded = new float[embedding?.OutputSize ?? 0];
-            U = new float[phases];
             C = new float[phases];
         }
 
@@ -114,10 +113,8 @@ public sealed class InferenceNetwork
 
         internal float[] B { get; }
 
-        /// <summary>The embedded row, and the embedding's phases and cosines.</summary>
+        /// <summary>The embedded row, and the embedding's cosines.</summary>
         internal float[] Embedded { get; }
-
-        internal float[] U { get; }
 
         internal float[] C { get; }
     }
@@ -135,7 +132,7 @@ public sealed class InferenceNetwork
         ReadOnlySpan<float> x = features;
         if (_embedding is not null)
         {
-            _embedding.Embed(features, scratch.Embedded, scratch.U, scratch.C);
+            _embedding.Embed(features, scratch.Embedded, scratch.C, default);
             x = scratch.Embedded;
         }
         float[] next = scratch.A;
@@ -229,7 +226,7 @@ public sealed class InferenceNetwork
         {
             int width = _embedding.OutputSize;
             for (int r = 0; r < rows; r++)
-                _embedding.Embed(x.Row(r), scratch.Embedded.AsSpan(r * width, width), scratch.Rows.U, scratch.Rows.C);
+                _embedding.Embed(x.Row(r), scratch.Embedded.AsSpan(r * width, width), scratch.Rows.C, default);
             input = scratch.Embedded;
         }
         float[] next = scratch.A;

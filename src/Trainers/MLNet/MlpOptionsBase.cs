@@ -43,8 +43,33 @@ public abstract class MlpOptionsBase
     /// <summary>Batch normalisation between each hidden affine layer and its activation (default false).</summary>
     public bool BatchNorm { get; set; }
 
-    /// <summary>Maximum passes over the training data (default 100).</summary>
-    public int Epochs { get; set; } = 100;
+    /// <summary>
+    /// Passes over the training data (default null = chosen from the data: enough epochs for about
+    /// <see cref="AutoEpochSteps"/> mini-batch steps, between <see cref="MinAutoEpochs"/> and <see cref="MaxAutoEpochs"/> —
+    /// many passes over a small table, few over a large one). Schedules shaped over the run (coslog, cosine) span it.
+    /// </summary>
+    public int? Epochs { get; set; }
+
+    /// <summary>The mini-batch steps the automatic <see cref="Epochs"/> aims at.</summary>
+    public const int AutoEpochSteps = 2048;
+
+    /// <summary>The fewest epochs the automatic <see cref="Epochs"/> chooses.</summary>
+    public const int MinAutoEpochs = 16;
+
+    /// <summary>The most epochs the automatic <see cref="Epochs"/> chooses.</summary>
+    public const int MaxAutoEpochs = 128;
+
+    /// <summary>
+    /// The epochs a run over <paramref name="trainingRows"/> rows takes: <see cref="Epochs"/> when set, else
+    /// ⌈<see cref="AutoEpochSteps"/> / batches per epoch⌉ clamped to [<see cref="MinAutoEpochs"/>, <see cref="MaxAutoEpochs"/>].
+    /// </summary>
+    /// <param name="trainingRows">Rows one network trains on.</param>
+    public int EpochsFor(long trainingRows)
+    {
+        if (Epochs is { } epochs) return epochs;
+        long batches = Math.Max(1, (trainingRows + BatchSize - 1) / BatchSize);
+        return (int)Math.Clamp((AutoEpochSteps + batches - 1) / batches, MinAutoEpochs, MaxAutoEpochs);
+    }
 
     /// <summary>Rows per mini-batch (default 32).</summary>
     public int BatchSize { get; set; } = 32;
@@ -185,7 +210,7 @@ public abstract class MlpOptionsBase
             throw new ArgumentOutOfRangeException(nameof(WeightInit), WeightInit, "The neural-tangent parametrisation draws its own weights (N(0, 1)); WeightInit must be Auto.");
         if (!(Dropout >= 0 && Dropout < 1)) throw new ArgumentOutOfRangeException(nameof(Dropout), Dropout, "Dropout must be in [0, 1).");
         if (!(L2 >= 0 && float.IsFinite(L2))) throw new ArgumentOutOfRangeException(nameof(L2), L2, "L2 must be a finite number ≥ 0.");
-        if (Epochs < 1) throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, "Epochs must be ≥ 1.");
+        if (Epochs is { } e && e < 1) throw new ArgumentOutOfRangeException(nameof(Epochs), e, "Epochs must be null (automatic) or ≥ 1.");
         if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "BatchSize must be ≥ 1.");
         if (!(ValidationFraction >= 0 && ValidationFraction < 1)) throw new ArgumentOutOfRangeException(nameof(ValidationFraction), ValidationFraction, "ValidationFraction must be in [0, 1).");
         if (Schedule is null) throw new ArgumentOutOfRangeException(nameof(Schedule), null, "Schedule must be set (LearningRateSchedule.Constant() for none).");

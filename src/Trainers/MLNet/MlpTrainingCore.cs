@@ -195,11 +195,12 @@ internal static class MlpTrainingCore
         int k = run.EnsembleSize;
         string who = k == 1 ? $"MLP {plan.Task}" : $"MLP {plan.Task} member {member + 1}/{k}";
         using var ch = run.Host.Start(k == 1 ? "Training" : $"Training member {member + 1}");
-        ch.Info(MessageSensitivity.None, $"{who}: {data.Train.Rows} training rows, {data.Validation?.Rows ?? 0} validation rows ({dataNote}), {run.Features} features → [{string.Join(", ", spec.HiddenLayers)}] → {plan.OutputSize}; {network.ParameterCount} parameters; optimizer {options.Optimizer}; seed {seed}.");
+        int epochs = options.EpochsFor(data.Train.Rows);
+        ch.Info(MessageSensitivity.None, $"{who}: {data.Train.Rows} training rows, {data.Validation?.Rows ?? 0} validation rows ({dataNote}), {run.Features} features → [{string.Join(", ", spec.HiddenLayers)}] → {plan.OutputSize}; {network.ParameterCount} parameters; optimizer {options.Optimizer}; {epochs} epochs{(options.Epochs is null ? " (automatic)" : "")}; seed {seed}.");
         string? checkpoint = options.CheckpointPath is null ? null : k == 1 ? options.CheckpointPath : $"{options.CheckpointPath}.member{member + 1}";
         var settings = new TrainingSettings
         {
-            Epochs = options.Epochs,
+            Epochs = epochs,
             BatchSize = options.BatchSize,
             Optimizer = options.Optimizer,
             L2 = options.L2,

@@ -1,5 +1,3 @@
-using System.Numerics.Tensors;
-
 namespace MLNetBackprop.Engine;
 
 /// <summary>
@@ -24,14 +22,13 @@ public sealed class PeriodicEmbeddingLayer : Layer
     public const double LearningRateFactor = 0.1;
 
     private readonly int[] _embedded;      // sorted feature indices
-    private readonly int[] _outputStart;   // per input feature: where its values start in the output row
     private readonly int[] _passThrough;   // per input feature: where the feature itself sits in the output row
     private Matrix? _input;
     private Matrix? _output;
     private Matrix? _inputGradient;
-    private float[] _phase = [];           // rows × m × p: u
+    private readonly int[] _start;         // per embedded feature: where its q outputs start in the output row
     private float[] _cosines = [];         // rows × m × p: cos u
-    private float[] _sines = [];           // scratch of Backward: sin u
+    private float[] _sines = [];           // rows × m × p: sin u
 
     /// <summary>Creates the layer with zero parameters; <see cref="Initialize"/> draws them.</summary>
     /// <param name="width">Number of input features.</param>
@@ -53,18 +50,19 @@ public sealed class PeriodicEmbeddingLayer : Layer
         InputSize = width;
         Frequencies = frequencies;
         Outputs = outputs;
-        _outputStart = new int[width];
+        var outputStart = new int[width];
         _passThrough = new int[width];
         int at = 0;
         for (int j = 0, e = 0; j < width; j++)
         {
-            _outputStart[j] = at;
+            outputStart[j] = at;
             bool isEmbedded = e < _embedded.Length && _embedded[e] == j;
             if (isEmbedded) e++;
             _passThrough[j] = at + (isEmbedded ? outputs : 0);
             at += isEmbedded ? outputs + 1 : 1;
         }
         OutputSize = at;
+        _start = [.. _embedded.Select(j => outputStart[j])];
         int m = _embedded.Length;
         Frequency = new Parameter(name + ".frequency", checked(m * frequencies), isWeight: false, LearningRateFactor);
         Phase = new Parameter(name + ".phase", checked(m * frequencies), isWeight: false, LearningRateFactor);
@@ -122,33 +120,18 @@ public sealed class PeriodicEmbeddingLayer : Layer
         _input = input;
         int rows = input.Rows, block = _embedded.Length * Frequencies;
         var output = Matrix.Ensure(ref _output, rows, OutputSize);
-        EnsureCapacity(ref _phase, rows * block);
         EnsureCapacity(ref _cosines, rows * block);
+        EnsureCapacity(ref _sines, rows * block);
         for (int r = 0; r < rows; r++)
-            Embed(input.Row(r), output.Row(r), _phase.AsSpan(r * block, block), _cosines.AsSpan(r * block, block));
+            Embed(input.Row(r), output.Row(r), _cosines.AsSpan(r * block, block), _sines.AsSpan(r * block, block));
         return output;
     }
 
-    /// <summary>One row: y = [.., e(xⱼ), xⱼ, ..]; <paramref name="u"/> and <paramref name="c"/> receive the phases and their cosines.</summary>
-    internal void Embed(ReadOnlySpan<float> x, Span<float> y, Span<float> u, Span<float> c)
+    /// <summary>One row: y = [.., e(xⱼ), xⱼ, ..]; <paramref name="cosines"/> and <paramref name="sines"/> (m × p) receive cos u and sin u (sines may be empty).</summary>
+    internal void Embed(ReadOnlySpan<float> x, Span<float> y, Span<float> cosines, Span<float> sines)
     {
-        int p = Frequencies, q = Outputs;
         for (int j = 0; j < x.Length; j++) y[_passThrough[j]] = x[j];
-        for (int e = 0; e < _embedded.Length; e++)
-        {
-            int j = _embedded[e];
-            var ue = u.Slice(e * p, p);
-            // u = (2π·x)·w + b
-            TensorPrimitives.MultiplyAdd(Frequency.Value.AsSpan(e * p, p), (float)(2 * Math.PI) * x[j], Phase.Value.AsSpan(e * p, p), ue);
-        }
-        TensorPrimitives.Cos(u, c);
-        for (int e = 0; e < _embedded.Length; e++)
-        {
-            int start = _outputStart[_embedded[e]];
-            var ce = c.Slice(e * p, p);
-            for (int o = 0; o < q; o++)
-                y[start + o] = TensorPrimitives.Dot(ce, Mixing.Value.AsSpan((e * q + o) * p, p)) + Bias.Value[e * q + o];
-        }
+        Kernels.PeriodicEmbedRow(x, _embedded, _start, Frequency.Value, Phase.Value, Mixing.Value, Bias.Value, Frequencies, Outputs, y, cosines, sines);
     }
 
     /// <summary>A copy with the same configuration and parameter values (the scoring network's frozen snapshot).</summary>
@@ -164,52 +147,23 @@ public sealed class PeriodicEmbeddingLayer : Layer
     {
         ArgumentNullException.ThrowIfNull(outputGradient);
         if (_input is null) throw new InvalidOperationException("Backward called before Forward.");
-        int rows = _input.Rows, p = Frequencies, q = Outputs, m = _embedded.Length, block = m * p;
+        int rows = _input.Rows, block = _embedded.Length * Frequencies;
         if (outputGradient.Columns != OutputSize || outputGradient.Rows != rows)
             throw new ArgumentException($"Expected a {rows}×{OutputSize} gradient, got {outputGradient.Rows}×{outputGradient.Columns}.", nameof(outputGradient));
-        Frequency.Gradient.AsSpan().Clear();
-        Phase.Gradient.AsSpan().Clear();
-        Mixing.Gradient.AsSpan().Clear();
-        Bias.Gradient.AsSpan().Clear();
+        foreach (var p in Parameters) p.Gradient.AsSpan().Clear();
         var inputGradient = needInputGradient ? Matrix.Ensure(ref _inputGradient, rows, InputSize) : null;
-        EnsureCapacity(ref _sines, block * 2);
-        var sin = _sines.AsSpan(0, block);
-        var du = _sines.AsSpan(block, block);
-        float twoPi = (float)(2 * Math.PI);
         for (int r = 0; r < rows; r++)
         {
-            var x = _input.Row(r);
             var dy = outputGradient.Row(r);
-            var c = _cosines.AsSpan(r * block, block);
-            TensorPrimitives.Sin(_phase.AsSpan(r * block, block), sin);
-            du.Clear();
-            for (int e = 0; e < m; e++)
+            Span<float> dx = default;
+            if (inputGradient is not null)
             {
-                int start = _outputStart[_embedded[e]];
-                var ce = c.Slice(e * p, p);
-                var dc = du.Slice(e * p, p); // dc accumulates here, then becomes du in place
-                for (int o = 0; o < q; o++)
-                {
-                    float g = dy[start + o];
-                    Bias.Gradient[e * q + o] += g;
-                    TensorPrimitives.MultiplyAdd(ce, g, Mixing.Gradient.AsSpan((e * q + o) * p, p), Mixing.Gradient.AsSpan((e * q + o) * p, p));
-                    TensorPrimitives.MultiplyAdd(Mixing.Value.AsSpan((e * q + o) * p, p), g, dc, dc);
-                }
+                dx = inputGradient.Row(r);
+                for (int j = 0; j < InputSize; j++) dx[j] = dy[_passThrough[j]];
             }
-            // du = −sin(u) ∘ dc
-            TensorPrimitives.Multiply(sin, du, du);
-            TensorPrimitives.Negate(du, du);
-            for (int e = 0; e < m; e++)
-            {
-                var due = du.Slice(e * p, p);
-                TensorPrimitives.Add(Phase.Gradient.AsSpan(e * p, p), due, Phase.Gradient.AsSpan(e * p, p));
-                float scaled = twoPi * x[_embedded[e]];
-                TensorPrimitives.MultiplyAdd(due, scaled, Frequency.Gradient.AsSpan(e * p, p), Frequency.Gradient.AsSpan(e * p, p));
-            }
-            if (inputGradient is null) continue;
-            var dx = inputGradient.Row(r);
-            for (int j = 0; j < InputSize; j++) dx[j] = dy[_passThrough[j]];
-            for (int e = 0; e < m; e++) dx[_embedded[e]] += twoPi * TensorPrimitives.Dot(Frequency.Value.AsSpan(e * p, p), du.Slice(e * p, p));
+            Kernels.PeriodicEmbedRowBackward(_input.Row(r), dy, _embedded, _start, Frequency.Value, Mixing.Value,
+                _cosines.AsSpan(r * block, block), _sines.AsSpan(r * block, block), Frequencies, Outputs,
+                Frequency.Gradient, Phase.Gradient, Mixing.Gradient, Bias.Gradient, dx);
         }
         return inputGradient;
     }

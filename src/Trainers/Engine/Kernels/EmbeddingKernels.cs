@@ -1,0 +1,224 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace MLNetBackprop.Engine;
+
+/// <summary>
+/// The periodic embedding's per-row loops (<see cref="PeriodicEmbeddingLayer"/>): each embedded feature's p frequencies
+/// are processed a <see cref="Vector{T}"/> at a time (sine and cosine together), the q learned outputs as dot products
+/// over them. Parameters are laid out w, b: m × p; V: m × q × p; a: m × q.
+/// </summary>
+public static partial class Kernels
+{
+    private static readonly float TwoPi = (float)(2 * Math.PI);
+
+    /// <summary>
+    /// One row forward: for embedded feature e (input index <paramref name="embedded"/>[e]), u = 2π·x·w + b, c = cos u,
+    /// s = sin u (both kept for the backward pass), y[start[e] + o] = c·V[e, o] + a[e, o].
+    /// </summary>
+    /// <param name="x">The input row.</param>
+    /// <param name="embedded">Embedded input indices (m).</param>
+    /// <param name="start">Where each embedded feature's q outputs start in <paramref name="y"/> (m).</param>
+    /// <param name="w">Frequencies, m × p.</param>
+    /// <param name="b">Phases, m × p.</param>
+    /// <param name="v">Mixing weights, m × q × p.</param>
+    /// <param name="a">Output biases, m × q.</param>
+    /// <param name="p">Frequencies per feature.</param>
+    /// <param name="q">Outputs per feature.</param>
+    /// <param name="y">The output row (only the embedded outputs are written).</param>
+    /// <param name="cosines">Receives cos u, m × p.</param>
+    /// <param name="sines">Receives sin u, m × p (may be empty when not training).</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void PeriodicEmbedRow(ReadOnlySpan<float> x, ReadOnlySpan<int> embedded, ReadOnlySpan<int> start,
+        ReadOnlySpan<float> w, ReadOnlySpan<float> b, ReadOnlySpan<float> v, ReadOnlySpan<float> a, int p, int q,
+        Span<float> y, Span<float> cosines, Span<float> sines)
+    {
+        if (Vector512.IsHardwareAccelerated && p % 16 == 0)
+        {
+            PeriodicEmbedRow512(x, embedded, start, w, b, v, a, p, q, y, cosines, sines);
+            return;
+        }
+        int n = Vector<float>.Count, vectorEnd = p - p % n;
+        bool keepSines = !sines.IsEmpty;
+        for (int e = 0; e < embedded.Length; e++)
+        {
+            float xs = TwoPi * x[embedded[e]];
+            var we = w.Slice(e * p, p);
+            var be = b.Slice(e * p, p);
+            var ce = cosines.Slice(e * p, p);
+            var xv = new Vector<float>(xs);
+            int f = 0;
+            for (; f < vectorEnd; f += n)
+            {
+                var u = Vector.FusedMultiplyAdd(new Vector<float>(we[f..]), xv, new Vector<float>(be[f..]));
+                var (s, c) = SinCos(u);
+                c.CopyTo(ce[f..]);
+                if (keepSines) s.CopyTo(sines[(e * p + f)..]);
+            }
+            for (; f < p; f++)
+            {
+                var (s, c) = MathF.SinCos(MathF.FusedMultiplyAdd(we[f], xs, be[f]));
+                ce[f] = c;
+                if (keepSines) sines[e * p + f] = s;
+            }
+            for (int o = 0; o < q; o++)
+                y[start[e] + o] = Dot(ce, v.Slice((e * q + o) * p, p), vectorEnd) + a[e * q + o];
+        }
+    }
+
+    /// <summary>
+    /// One row backward, accumulating the parameter gradients: with g = dY at the feature's outputs,
+    /// da += g, dV += g ⊗ c, du = −s ∘ (Vᵀ·g), db += du, dw += 2π·x·du; and returns into <paramref name="dx"/>[j] the
+    /// embedding's part of dL/dxⱼ, 2π·Σ w ∘ du (added to what is there).
+    /// </summary>
+    /// <param name="x">The input row.</param>
+    /// <param name="dy">dL/dY of the row.</param>
+    /// <param name="embedded">Embedded input indices (m).</param>
+    /// <param name="start">Where each embedded feature's q outputs start (m).</param>
+    /// <param name="w">Frequencies, m × p.</param>
+    /// <param name="v">Mixing weights, m × q × p.</param>
+    /// <param name="cosines">cos u of the row, m × p.</param>
+    /// <param name="sines">sin u of the row, m × p.</param>
+    /// <param name="p">Frequencies per feature.</param>
+    /// <param name="q">Outputs per feature.</param>
+    /// <param name="dw">Frequency gradients, accumulated.</param>
+    /// <param name="db">Phase gradients, accumulated.</param>
+    /// <param name="dv">Mixing-weight gradients, accumulated.</param>
+    /// <param name="da">Output-bias gradients, accumulated.</param>
+    /// <param name="dx">The row's input gradient (may be empty when not needed).</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void PeriodicEmbedRowBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<int> embedded, ReadOnlySpan<int> start,
+        ReadOnlySpan<float> w, ReadOnlySpan<float> v, ReadOnlySpan<float> cosines, ReadOnlySpan<float> sines, int p, int q,
+        Span<float> dw, Span<float> db, Span<float> dv, Span<float> da, Span<float> dx)
+    {
+        if (Vector512.IsHardwareAccelerated && p % 16 == 0)
+        {
+            PeriodicEmbedRowBackward512(x, dy, embedded, start, w, v, cosines, sines, p, q, dw, db, dv, da, dx);
+            return;
+        }
+        int n = Vector<float>.Count, vectorEnd = p - p % n;
+        for (int e = 0; e < embedded.Length; e++)
+        {
+            int j = embedded[e];
+            var g = dy.Slice(start[e], q);
+            for (int o = 0; o < q; o++) da[e * q + o] += g[o];
+            float xs = TwoPi * x[j];
+            var xv = new Vector<float>(xs);
+            var dxAcc = Vector<float>.Zero;
+            int f = 0, row = e * p;
+            for (; f < vectorEnd; f += n)
+            {
+                var c = new Vector<float>(cosines[(row + f)..]);
+                var dc = Vector<float>.Zero;
+                for (int o = 0; o < q; o++)
+                {
+                    int at = (e * q + o) * p + f;
+                    var go = new Vector<float>(g[o]);
+                    dc = Vector.FusedMultiplyAdd(new Vector<float>(v[at..]), go, dc);
+                    Vector.FusedMultiplyAdd(c, go, new Vector<float>(dv[at..])).CopyTo(dv[at..]);
+                }
+                var du = -(new Vector<float>(sines[(row + f)..]) * dc);
+                (new Vector<float>(db[(row + f)..]) + du).CopyTo(db[(row + f)..]);
+                Vector.FusedMultiplyAdd(du, xv, new Vector<float>(dw[(row + f)..])).CopyTo(dw[(row + f)..]);
+                dxAcc = Vector.FusedMultiplyAdd(new Vector<float>(w[(row + f)..]), du, dxAcc);
+            }
+            float dxSum = Vector.Sum(dxAcc);
+            for (; f < p; f++)
+            {
+                float dc = 0;
+                for (int o = 0; o < q; o++)
+                {
+                    int at = (e * q + o) * p + f;
+                    dc = MathF.FusedMultiplyAdd(v[at], g[o], dc);
+                    dv[at] = MathF.FusedMultiplyAdd(cosines[row + f], g[o], dv[at]);
+                }
+                float du = -(sines[row + f] * dc);
+                db[row + f] += du;
+                dw[row + f] = MathF.FusedMultiplyAdd(du, xs, dw[row + f]);
+                dxSum = MathF.FusedMultiplyAdd(w[row + f], du, dxSum);
+            }
+            if (!dx.IsEmpty) dx[j] += TwoPi * dxSum;
+        }
+    }
+
+    /// <summary>The forward row with 512-bit vectors (p a multiple of 16); the same arithmetic as the generic path, 16 lanes at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PeriodicEmbedRow512(ReadOnlySpan<float> x, ReadOnlySpan<int> embedded, ReadOnlySpan<int> start,
+        ReadOnlySpan<float> w, ReadOnlySpan<float> b, ReadOnlySpan<float> v, ReadOnlySpan<float> a, int p, int q,
+        Span<float> y, Span<float> cosines, Span<float> sines)
+    {
+        bool keepSines = !sines.IsEmpty;
+        ref float rw = ref MemoryMarshal.GetReference(w), rb = ref MemoryMarshal.GetReference(b), rv = ref MemoryMarshal.GetReference(v);
+        ref float rc = ref MemoryMarshal.GetReference(cosines), rs = ref MemoryMarshal.GetReference(sines);
+        for (int e = 0; e < embedded.Length; e++)
+        {
+            var xv = Vector512.Create(TwoPi * x[embedded[e]]);
+            nuint row = (nuint)(e * p);
+            for (nuint f = 0; f < (nuint)p; f += 16)
+            {
+                var u = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref rw, row + f), xv, Vector512.LoadUnsafe(ref rb, row + f));
+                var (sin, cos) = SinCos(u);
+                cos.StoreUnsafe(ref rc, row + f);
+                if (keepSines) sin.StoreUnsafe(ref rs, row + f);
+            }
+            for (int o = 0; o < q; o++)
+            {
+                nuint at = (nuint)((e * q + o) * p);
+                var acc = Vector512<float>.Zero;
+                for (nuint f = 0; f < (nuint)p; f += 16)
+                    acc = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref rc, row + f), Vector512.LoadUnsafe(ref rv, at + f), acc);
+                y[start[e] + o] = Vector512.Sum(acc) + a[e * q + o];
+            }
+        }
+    }
+
+    /// <summary>The backward row with 512-bit vectors (p a multiple of 16).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PeriodicEmbedRowBackward512(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<int> embedded, ReadOnlySpan<int> start,
+        ReadOnlySpan<float> w, ReadOnlySpan<float> v, ReadOnlySpan<float> cosines, ReadOnlySpan<float> sines, int p, int q,
+        Span<float> dw, Span<float> db, Span<float> dv, Span<float> da, Span<float> dx)
+    {
+        ref float rw = ref MemoryMarshal.GetReference(w), rv = ref MemoryMarshal.GetReference(v);
+        ref float rc = ref MemoryMarshal.GetReference(cosines), rs = ref MemoryMarshal.GetReference(sines);
+        ref float rdw = ref MemoryMarshal.GetReference(dw), rdb = ref MemoryMarshal.GetReference(db), rdv = ref MemoryMarshal.GetReference(dv);
+        for (int e = 0; e < embedded.Length; e++)
+        {
+            int j = embedded[e];
+            var g = dy.Slice(start[e], q);
+            for (int o = 0; o < q; o++) da[e * q + o] += g[o];
+            var xv = Vector512.Create(TwoPi * x[j]);
+            var dxAcc = Vector512<float>.Zero;
+            nuint row = (nuint)(e * p);
+            for (nuint f = 0; f < (nuint)p; f += 16)
+            {
+                var c = Vector512.LoadUnsafe(ref rc, row + f);
+                var dc = Vector512<float>.Zero;
+                for (int o = 0; o < q; o++)
+                {
+                    nuint at = (nuint)((e * q + o) * p) + f;
+                    var go = Vector512.Create(g[o]);
+                    dc = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref rv, at), go, dc);
+                    Vector512.FusedMultiplyAdd(c, go, Vector512.LoadUnsafe(ref rdv, at)).StoreUnsafe(ref rdv, at);
+                }
+                var du = -(Vector512.LoadUnsafe(ref rs, row + f) * dc);
+                (Vector512.LoadUnsafe(ref rdb, row + f) + du).StoreUnsafe(ref rdb, row + f);
+                Vector512.FusedMultiplyAdd(du, xv, Vector512.LoadUnsafe(ref rdw, row + f)).StoreUnsafe(ref rdw, row + f);
+                dxAcc = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref rw, row + f), du, dxAcc);
+            }
+            if (!dx.IsEmpty) dx[j] += TwoPi * Vector512.Sum(dxAcc);
+        }
+    }
+
+    /// <summary>Σ x∘y over the first <paramref name="vectorEnd"/> values a vector at a time, then the rest one by one.</summary>
+    private static float Dot(ReadOnlySpan<float> x, ReadOnlySpan<float> y, int vectorEnd)
+    {
+        var acc = Vector<float>.Zero;
+        int f = 0;
+        for (; f < vectorEnd; f += Vector<float>.Count) acc = Vector.FusedMultiplyAdd(new Vector<float>(x[f..]), new Vector<float>(y[f..]), acc);
+        float sum = Vector.Sum(acc);
+        for (; f < x.Length; f++) sum = MathF.FusedMultiplyAdd(x[f], y[f], sum);
+        return sum;
+    }
+}
