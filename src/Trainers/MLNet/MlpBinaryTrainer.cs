@@ -15,13 +15,20 @@ public sealed class MlpBinaryTrainer : MlpTrainerBase<MlpBinaryTrainer.Options, 
     /// <summary>Options of the binary MLP trainer; see <see cref="MlpOptionsBase"/> for the shared ones.</summary>
     public sealed class Options : MlpOptionsBase
     {
+        /// <summary>Options with the <see cref="MlpPreset.Tabular"/> recipe's defaults.</summary>
+        public Options() : this(MlpPreset.Tabular) { }
+
+        /// <summary>Options with <paramref name="preset"/>'s defaults (<see cref="MlpPreset.Classic"/> reproduces the results of the release before the tabular recipe).</summary>
+        /// <param name="preset">The starting point.</param>
+        public Options(MlpPreset preset) : base(preset) => MlpPresets.Apply(this, preset);
+
         /// <summary>How the two classes are weighted in the loss (default <see cref="ClassWeighting.None"/>).</summary>
         public ClassWeighting ClassWeighting { get; set; }
 
         /// <summary>Weights of [false, true], used when <see cref="ClassWeighting"/> is <see cref="ClassWeighting.Explicit"/> (setting them selects Explicit; default null).</summary>
         public float[]? ClassWeights { get; set; }
 
-        /// <summary>Label smoothing ε in [0, 1) (default 0): the loss's targets are y·(1 − ε) + ε/2, so the logit is not pushed towards ±∞.</summary>
+        /// <summary>Label smoothing ε in [0, 1): the loss's targets are y·(1 − ε) + ε/2, so the logit is not pushed towards ±∞ (tabular 0.1; classic 0).</summary>
         public float LabelSmoothing { get; set; }
 
         /// <inheritdoc />

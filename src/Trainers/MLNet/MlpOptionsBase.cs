@@ -1,12 +1,23 @@
 namespace MLNetBackprop;
 
 /// <summary>
-/// Options shared by the three MLP trainers. Every default is chosen for tabular data and
-/// documented here and in the README; every value is checked when the estimator is built and
-/// again at Fit, with an <see cref="ArgumentOutOfRangeException"/> that names the option.
+/// Options shared by the three MLP trainers. The recipe options start at a <see cref="MlpPreset"/>'s values — the
+/// <see cref="MlpPreset.Tabular"/> recipe unless the constructor is given another (<see cref="MlpPresets"/> holds them;
+/// each property names both presets' values) — and are documented here and in the README; every value is checked when
+/// the estimator is built and again at Fit, with an <see cref="ArgumentOutOfRangeException"/> that names the option.
 /// </summary>
 public abstract class MlpOptionsBase
 {
+    /// <summary>Sets the recipe options to <paramref name="preset"/>'s values (the derived options' constructors call this).</summary>
+    /// <param name="preset">The starting point.</param>
+    private protected MlpOptionsBase(MlpPreset preset)
+    {
+        Preset = preset;
+    }
+
+    /// <summary>The preset these options started from (the values may have been changed since).</summary>
+    public MlpPreset Preset { get; }
+
     /// <summary>Label column (default "Label").</summary>
     public string LabelColumnName { get; set; } = "Label";
 
@@ -16,37 +27,40 @@ public abstract class MlpOptionsBase
     /// <summary>Optional example-weight column of Single (default null = every row weighs 1).</summary>
     public string? ExampleWeightColumnName { get; set; }
 
-    /// <summary>Width of each hidden layer, input side first (default [128, 64]). Empty = a linear model.</summary>
-    public int[] HiddenLayers { get; set; } = [128, 64];
+    /// <summary>Width of each hidden layer, input side first (tabular [64, 64]; classic [128, 64]). Empty = a linear model.</summary>
+    public int[] HiddenLayers { get; set; } = [];
 
-    /// <summary>Hidden-layer activation (default <see cref="MLNetBackprop.Activation.Relu"/>).</summary>
-    public Activation Activation { get; set; } = Activation.Relu;
+    /// <summary>Hidden-layer activation (tabular <see cref="MLNetBackprop.Activation.Selu"/> for classification, <see cref="MLNetBackprop.Activation.Mish"/> for regression; classic <see cref="MLNetBackprop.Activation.Relu"/>).</summary>
+    public Activation Activation { get; set; }
 
     /// <summary>Negative slope for <see cref="MLNetBackprop.Activation.LeakyRelu"/> (default 0.01).</summary>
     public float LeakyReluSlope { get; set; } = 0.01f;
 
-    /// <summary>The optimizer, as an object (<c>Optimizer.Adam(1e-3)</c>) or a name (<c>"adam"</c>). Default Adam, lr 1e-3.</summary>
+    /// <summary>
+    /// The optimizer, as an object (<c>Optimizer.Adam(1e-3)</c>) or a name (<c>"adam"</c>) (tabular Adam with β₂ 0.95 at 0.04
+    /// for classification, 0.07 for regression — rates for neural-tangent layers; classic Adam at 1e-3).
+    /// </summary>
     public Optimizer Optimizer { get; set; } = Optimizer.Adam();
 
-    /// <summary>Weight initialisation (default <see cref="MLNetBackprop.WeightInit.Auto"/>: He for the ReLU family, Xavier for sigmoid/tanh/identity).</summary>
-    public WeightInit WeightInit { get; set; } = WeightInit.Auto;
+    /// <summary>Weight initialisation (both presets <see cref="MLNetBackprop.WeightInit.Auto"/>: He for the ReLU family, LeCun for SELU, Xavier for sigmoid/tanh/identity; the neural-tangent parametrisation draws its own).</summary>
+    public WeightInit WeightInit { get; set; }
 
-    /// <summary>Dropout rate after each hidden activation, in [0, 1) (default 0).</summary>
+    /// <summary>Dropout rate after each hidden activation, in [0, 1) (both presets 0).</summary>
     public float Dropout { get; set; }
 
     /// <summary>
-    /// L2 penalty λ (loss + λ/2·Σw² over weights only), in [0, ∞) (default 1e-3: a light penalty that, in
-    /// 5-fold cross-validation on the shipped datasets, never hurt and helped the small noisy ones).
+    /// L2 penalty λ (loss + λ/2·Σw² over weights only), in [0, ∞) (tabular 0: the ensemble and best-epoch selection
+    /// regularise; classic 1e-3, which in 5-fold cross-validation on the shipped datasets never hurt a single network).
     /// </summary>
-    public float L2 { get; set; } = 1e-3f;
+    public float L2 { get; set; }
 
-    /// <summary>Batch normalisation between each hidden affine layer and its activation (default false).</summary>
+    /// <summary>Batch normalisation between each hidden affine layer and its activation (both presets false).</summary>
     public bool BatchNorm { get; set; }
 
     /// <summary>
-    /// Passes over the training data (default null = chosen from the data: enough epochs for about
+    /// Passes over the training data (tabular null = chosen from the data: enough epochs for about
     /// <see cref="AutoEpochSteps"/> mini-batch steps, between <see cref="MinAutoEpochs"/> and <see cref="MaxAutoEpochs"/> —
-    /// many passes over a small table, few over a large one). Schedules shaped over the run (coslog, cosine) span it.
+    /// many passes over a small table, few over a large one; classic 100). Schedules shaped over the run (coslog) span it.
     /// </summary>
     public int? Epochs { get; set; }
 
@@ -71,17 +85,18 @@ public abstract class MlpOptionsBase
         return (int)Math.Clamp((AutoEpochSteps + batches - 1) / batches, MinAutoEpochs, MaxAutoEpochs);
     }
 
-    /// <summary>Rows per mini-batch (default 32).</summary>
-    public int BatchSize { get; set; } = 32;
+    /// <summary>Rows per mini-batch (tabular 256; classic 32).</summary>
+    public int BatchSize { get; set; }
 
     /// <summary>Seed of initial weights, shuffles, dropout and the validation split (default null = the MLContext's seed).</summary>
     public int? Seed { get; set; }
 
     /// <summary>
     /// How each feature is normalised inside the model, with statistics of the training rows saved with the model
-    /// (default <see cref="MLNetBackprop.FeatureNormalization.Standard"/>), so raw tabular features train well.
+    /// (tabular <see cref="MLNetBackprop.FeatureNormalization.Robust"/>; classic <see cref="MLNetBackprop.FeatureNormalization.Standard"/>),
+    /// so raw tabular features train well.
     /// </summary>
-    public FeatureNormalization FeatureNormalization { get; set; } = FeatureNormalization.Standard;
+    public FeatureNormalization FeatureNormalization { get; set; }
 
     /// <summary>
     /// Whether the features are normalised (<see cref="FeatureNormalization"/> not None). Setting false selects
@@ -95,15 +110,15 @@ public abstract class MlpOptionsBase
             : FeatureNormalization == FeatureNormalization.None ? FeatureNormalization.Standard : FeatureNormalization;
     }
 
-    /// <summary>How the affine layers are parametrised and initialised (default <see cref="MLNetBackprop.Parametrization.Standard"/>).</summary>
-    public Parametrization Parametrization { get; set; } = Parametrization.Standard;
+    /// <summary>How the affine layers are parametrised and initialised (tabular <see cref="MLNetBackprop.Parametrization.NeuralTangent"/>; classic <see cref="MLNetBackprop.Parametrization.Standard"/>).</summary>
+    public Parametrization Parametrization { get; set; }
 
-    /// <summary>How numeric features are encoded before the first layer (default <see cref="MLNetBackprop.NumericEmbedding.None"/>).</summary>
-    public NumericEmbedding NumericEmbedding { get; set; } = NumericEmbedding.None;
+    /// <summary>How numeric features are encoded before the first layer (tabular <see cref="MLNetBackprop.NumericEmbedding.Periodic"/>; classic <see cref="MLNetBackprop.NumericEmbedding.None"/>).</summary>
+    public NumericEmbedding NumericEmbedding { get; set; }
 
     /// <summary>
-    /// A learnable scale per feature in front of the first layer, learning at 6× the rate (RealMLP's front scale; default false).
-    /// It folds into the first layer's weights at scoring time.
+    /// A learnable scale per feature in front of the first layer, learning at 6× the rate (RealMLP's front scale; tabular
+    /// true, classic false). It folds into the first layer's weights at scoring time.
     /// </summary>
     public bool LearnFeatureScales { get; set; }
 
@@ -117,8 +132,9 @@ public abstract class MlpOptionsBase
     public bool SkipRowsWithNonFiniteFeatures { get; set; }
 
     /// <summary>
-    /// Fraction of the training rows held out for validation, in [0, 1) (default 0 = none): stratified for
-    /// classification, taken after a seeded shuffle. Validation enables best-epoch selection and early stopping.
+    /// Fraction of the training rows held out for validation, in [0, 1) (tabular 0.2; classic 0 = none): stratified for
+    /// classification, taken after a seeded shuffle (an ensemble's members hold out the folds in turn, see
+    /// <see cref="EnsembleSize"/>). Validation enables best-epoch selection and early stopping.
     /// </summary>
     public float ValidationFraction { get; set; }
 
@@ -142,19 +158,23 @@ public abstract class MlpOptionsBase
     public int? ShuffleBlockRows { get; set; }
 
     /// <summary>
-    /// Networks trained and averaged, 1..64 (default 1). With a <see cref="ValidationFraction"/> f, member m holds out fold
+    /// Networks trained and averaged, 1..64 (tabular 4; classic 1). With a <see cref="ValidationFraction"/> f, member m holds out fold
     /// m mod F of a round(1/f)-fold split (stratified for classification; a fresh split every F members), so the members
     /// together train on every row and each keeps its best epoch on rows it never saw — bagging that lowers the variance
     /// a single network has on small, noisy data. Without validation, members differ by their seed. Members train in
     /// parallel when there are cores to spare (each with its share of <see cref="NumberOfThreads"/>), one after the
     /// other when streaming. Predictions average the members' probabilities (classification) or values (regression).
     /// </summary>
-    public int EnsembleSize { get; set; } = 1;
+    public int EnsembleSize { get; set; }
 
-    /// <summary>Early stopping on the validation data (default: patience 10 on the validation loss; used only when there is validation data). Null = never stop early (the best epoch is still kept).</summary>
-    public EarlyStopping? EarlyStopping { get; set; } = new();
+    /// <summary>
+    /// Early stopping on the validation data (tabular null = never stop early — the coslog schedule's later cycles often
+    /// hold the best epoch, which is kept on the validation loss; classic patience 10 on the validation loss). Used only
+    /// when there is validation data.
+    /// </summary>
+    public EarlyStopping? EarlyStopping { get; set; }
 
-    /// <summary>Learning-rate schedule (default constant).</summary>
+    /// <summary>Learning-rate schedule (tabular <see cref="LearningRateSchedule.CosLog"/>(4); classic constant).</summary>
     public LearningRateSchedule Schedule { get; set; } = LearningRateSchedule.Constant();
 
     /// <summary>Clip gradients to this global norm before each step (default null = no clipping).</summary>

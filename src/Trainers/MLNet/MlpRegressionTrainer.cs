@@ -15,6 +15,13 @@ public sealed class MlpRegressionTrainer : MlpTrainerBase<MlpRegressionTrainer.O
     /// <summary>Options of the regression MLP trainer; see <see cref="MlpOptionsBase"/> for the shared ones.</summary>
     public sealed class Options : MlpOptionsBase
     {
+        /// <summary>Options with the <see cref="MlpPreset.Tabular"/> recipe's defaults.</summary>
+        public Options() : this(MlpPreset.Tabular) { }
+
+        /// <summary>Options with <paramref name="preset"/>'s defaults (<see cref="MlpPreset.Classic"/> reproduces the results of the release before the tabular recipe).</summary>
+        /// <param name="preset">The starting point.</param>
+        public Options(MlpPreset preset) : base(preset) => MlpPresets.Apply(this, preset);
+
         /// <summary>The loss: <see cref="RegressionLoss.MeanSquaredError"/> (default) or <see cref="RegressionLoss.Huber"/>.</summary>
         public RegressionLoss Loss { get; set; } = RegressionLoss.MeanSquaredError;
 

@@ -47,8 +47,8 @@ internal static class MlpTrainingCore
         }
     }
 
-    /// <summary>One network's data: its training rows and, if any, its validation rows.</summary>
-    private sealed record MemberData(ITrainingRows Train, ITrainingRows? Validation);
+    /// <summary>One network's data: its training rows, if any its validation rows, and how the rows are read (for the log).</summary>
+    private sealed record MemberData(ITrainingRows Train, ITrainingRows? Validation, string Note);
 
     private static MlpModelParameters TrainInMemory(Run run, IDataView trainData, IDataView? validationData, TrainingDataReader.Columns columns)
     {
@@ -100,26 +100,25 @@ internal static class MlpTrainingCore
                 $" whose feature column '{options.FeatureColumnName}' holds NaN or infinite values; {all.Rows} training rows kept.");
         }
 
-        var members = new MemberData[run.EnsembleSize];
-        for (int m = 0; m < members.Length; m++)
+        int k = run.EnsembleSize;
+        MemberData Member(int m)
         {
-            if (validation is not null || options.ValidationFraction <= 0)
-            {
-                members[m] = new MemberData(all, validation is { Rows: > 0 } ? validation : null);
-                continue;
-            }
-            var (tr, va) = members.Length == 1
+            if (validation is not null || options.ValidationFraction <= 0) return new MemberData(all, validation is { Rows: > 0 } ? validation : null, InMemory);
+            var (tr, va) = k == 1
                 ? ValidationSplit.Holdout(all.Targets, all.Rows, options.ValidationFraction, plan.IsClassification, run.Seed)
                 : ValidationSplit.Fold(all.Targets, all.Rows, options.ValidationFraction, plan.IsClassification, run.Seed, m);
-            members[m] = new MemberData(all.View(tr), va.Length > 0 ? all.View(va) : null);
+            return new MemberData(all.View(tr), va.Length > 0 ? all.View(va) : null, InMemory);
         }
-        return FitMembers(run, members, transform, labelMean, labelScale, dataNote: "in memory", parallel: true);
+        return FitMembers(run, Member, transform, labelMean, labelScale, parallel: true);
     }
 
-    /// <summary>Trains every member (in parallel when asked and there are cores to spare) and assembles the model.</summary>
-    private static MlpModelParameters FitMembers(Run run, MemberData[] members, FeatureTransform transform, float labelMean, float labelScale, string dataNote, bool parallel)
+    /// <summary>
+    /// Trains every member (in parallel when asked and there are cores to spare) and assembles the model. Each member's
+    /// data is made just before it trains and dropped after, so streamed members hold one window at a time.
+    /// </summary>
+    private static MlpModelParameters FitMembers(Run run, Func<int, MemberData> members, FeatureTransform transform, float labelMean, float labelScale, bool parallel)
     {
-        int k = members.Length;
+        int k = run.EnsembleSize;
         var networks = new Network[k];
         var histories = new TrainingHistory[k];
         int threads = run.Options.NumberOfThreads ?? Kernels.MaxThreads;
@@ -127,7 +126,7 @@ internal static class MlpTrainingCore
         if (workers == 1)
         {
             using (Kernels.UseThreads(run.Options.NumberOfThreads))
-                for (int m = 0; m < k; m++) (networks[m], histories[m]) = FitMember(run, m, members[m], dataNote, stop: null);
+                for (int m = 0; m < k; m++) (networks[m], histories[m]) = FitMember(run, m, members(m), stop: null);
         }
         else
         {
@@ -142,7 +141,7 @@ internal static class MlpTrainingCore
                 {
                     try
                     {
-                        (networks[m], histories[m]) = FitMember(run, m, members[m], dataNote, failure);
+                        (networks[m], histories[m]) = FitMember(run, m, members(m), failure);
                     }
                     catch (Exception e)
                     {
@@ -156,6 +155,8 @@ internal static class MlpTrainingCore
         return new MlpModelParameters(networks, transform, labelMean, labelScale, histories);
     }
 
+    private const string InMemory = "in memory";
+
     /// <summary>A holder another member's failure is published in.</summary>
     private sealed class StrongBox<T>
     {
@@ -163,7 +164,7 @@ internal static class MlpTrainingCore
     }
 
     /// <summary>Everything after one member's data is ready: spec, network (or warm start), settings, the run.</summary>
-    private static (Network, TrainingHistory) FitMember(Run run, int member, MemberData data, string dataNote, StrongBox<ExceptionDispatchInfo?>? stop)
+    private static (Network, TrainingHistory) FitMember(Run run, int member, MemberData data, StrongBox<ExceptionDispatchInfo?>? stop)
     {
         var (options, plan) = (run.Options, run.Plan);
         var spec = new NetworkSpec
@@ -196,7 +197,7 @@ internal static class MlpTrainingCore
         string who = k == 1 ? $"MLP {plan.Task}" : $"MLP {plan.Task} member {member + 1}/{k}";
         using var ch = run.Host.Start(k == 1 ? "Training" : $"Training member {member + 1}");
         int epochs = options.EpochsFor(data.Train.Rows);
-        ch.Info(MessageSensitivity.None, $"{who}: {data.Train.Rows} training rows, {data.Validation?.Rows ?? 0} validation rows ({dataNote}), {run.Features} features → [{string.Join(", ", spec.HiddenLayers)}] → {plan.OutputSize}; {network.ParameterCount} parameters; optimizer {options.Optimizer}; {epochs} epochs{(options.Epochs is null ? " (automatic)" : "")}; seed {seed}.");
+        ch.Info(MessageSensitivity.None, $"{who}: {data.Train.Rows} training rows, {data.Validation?.Rows ?? 0} validation rows ({data.Note}), {run.Features} features → [{string.Join(", ", spec.HiddenLayers)}] → {plan.OutputSize}; {network.ParameterCount} parameters; optimizer {options.Optimizer}; {epochs} epochs{(options.Epochs is null ? " (automatic)" : "")}; seed {seed}.");
         string? checkpoint = options.CheckpointPath is null ? null : k == 1 ? options.CheckpointPath : $"{options.CheckpointPath}.member{member + 1}";
         var settings = new TrainingSettings
         {
@@ -296,9 +297,7 @@ internal static class MlpTrainingCore
         DataViewRows Part(IDataView view, TrainingDataReader.Columns cols, HashSplit? hash) =>
             Prepare(new DataViewRows(view, cols, plan.Task, hash, ct) { SkipRowsWithNonFiniteFeatures = options.SkipRowsWithNonFiniteFeatures });
 
-        var members = new MemberData[k];
-        string note = "";
-        for (int m = 0; m < k; m++)
+        MemberData Member(int m)
         {
             // A single network's training part is the part the statistics were scanned on (counted already).
             DataViewRows train;
@@ -332,11 +331,11 @@ internal static class MlpTrainingCore
             if (validation is not null && validation.Rows == 0) validation = null;
 
             var rows = new StreamedRows(train, windowRows, options.ShuffleBlockRows ?? Math.Min(DefaultStreamBlockRows, windowRows));
-            note = $"streamed: a window of {rows.WindowRows} rows for a {options.MemoryBudgetMegabytes} MB budget, blocks of {options.ShuffleBlockRows ?? rows.BlockRows} rows, " +
+            string note = $"streamed: a window of {rows.WindowRows} rows for a {options.MemoryBudgetMegabytes} MB budget, blocks of {options.ShuffleBlockRows ?? rows.BlockRows} rows, " +
                    $"{rows.PassesPerEpoch(options.ShuffleBlockRows)} passes over the data per epoch";
-            members[m] = new MemberData(rows, validation is null ? null : new StreamedRows(validation, windowRows, rows.BlockRows));
+            return new MemberData(rows, validation is null ? null : new StreamedRows(validation, windowRows, rows.BlockRows), note);
         }
-        return FitMembers(run, members, transform, labelMean, labelScale, note, parallel: false);
+        return FitMembers(run, Member, transform, labelMean, labelScale, parallel: false);
     }
 
     private static TrainingDataReader.Columns CheckValidationSchema(IDataView validationData, TrainingDataReader.Columns columns, TaskKind task, MlpOptionsBase options)

@@ -16,8 +16,9 @@ internal static class MlpOptionsCloner
     {
         ArgumentNullException.ThrowIfNull(source);
         var type = source.GetType();
-        var copy = (T)(Activator.CreateInstance(type)
-            ?? throw new InvalidOperationException($"Options type {type} needs a public parameterless constructor to be cloned."));
+        // Constructed from the source's preset, so the copy says where it started from too.
+        var copy = (T)(Activator.CreateInstance(type, source.Preset)
+            ?? throw new InvalidOperationException($"Options type {type} needs a public constructor taking an MlpPreset to be cloned."));
         foreach (var p in Properties.GetOrAdd(type, Find))
         {
             object? value = p.GetValue(source);

@@ -145,7 +145,6 @@ public class BadTrainingDataTests
         var messages = new List<string>();
         ml.Log += (_, e) => { lock (messages) messages.Add(e.Message); };
         var options = Multiclass(epochs: 50);
-        options.Optimizer = Optimizer.Adam(0.01);
         options.SkipRowsWithNonFiniteFeatures = true;
         var model = ml.MulticlassClassification.Trainers.Mlp(options).Fit(KeyData(ml, x, y));
 

@@ -54,9 +54,17 @@ public class NumericalSafetyTests
         foreach (var row in x) row[2] = 5f; // variance 0
         var keyed = KeyData(ml, x, y);
 
+        // Robust scaling (the default) sends a constant feature in as 0 (scale 0); z-scoring only centres it (scale 1).
         var normalized = ml.MulticlassClassification.Trainers.Mlp(Multiclass(epochs: 10)).Fit(keyed);
-        Assert.All(normalized.Model.FeatureScales, s => Assert.True(float.IsFinite(s) && s > 0));
+        Assert.All(normalized.Model.FeatureScales, s => Assert.True(float.IsFinite(s) && s >= 0));
+        Assert.Equal(0f, normalized.Model.FeatureScales[2]);
         AssertNoNaN(normalized.Transform(keyed));
+        var standardized = Multiclass(epochs: 10);
+        standardized.FeatureNormalization = FeatureNormalization.Standard;
+        var classic = ml.MulticlassClassification.Trainers.Mlp(standardized).Fit(keyed);
+        Assert.All(classic.Model.FeatureScales, s => Assert.True(float.IsFinite(s) && s > 0));
+        Assert.Equal(1f, classic.Model.FeatureScales[2]);
+        AssertNoNaN(classic.Transform(keyed));
 
         var options = Multiclass(epochs: 10);
         options.FeatureColumnName = "Normalized";

@@ -35,7 +35,7 @@ public class HistoryPersistenceTests
         var (x, y) = Datasets.Load("iris.csv");
         var raw = MLData.Float(ml, x, y, Enumerable.Range(0, y.Length));
         var data = ml.Transforms.Conversion.MapValueToKey("Label").Fit(raw).Transform(raw);
-        var model = ml.MulticlassClassification.Trainers.Mlp(new MlpMulticlassTrainer.Options
+        var model = ml.MulticlassClassification.Trainers.Mlp(new MlpMulticlassTrainer.Options(MlpPreset.Classic)
         {
             HiddenLayers = [8, 4], Epochs = 6, ValidationFraction = 0.2f, EarlyStopping = new EarlyStopping { Monitor = ValidationMonitor.Accuracy },
         }).Fit(data);
@@ -53,7 +53,7 @@ public class HistoryPersistenceTests
         var ml = new MLContext(1);
         var (x, y) = Datasets.Load("iris.csv");
         var data = MLData.Float(ml, x, y, Enumerable.Range(0, y.Length));
-        var model = ml.Regression.Trainers.Mlp(new MlpRegressionTrainer.Options { HiddenLayers = [], Epochs = 3 }).Fit(data);
+        var model = ml.Regression.Trainers.Mlp(new MlpRegressionTrainer.Options(MlpPreset.Classic) { HiddenLayers = [], Epochs = 3 }).Fit(data);
         Assert.All(model.History.Epochs, e => Assert.Null(e.ValidationLoss));
         var loaded = Assert.IsType<MlpRegressionPredictionTransformer>(SaveAndLoad(ml, model, data.Schema));
         AssertSameHistory(model.History, loaded.History);
@@ -65,7 +65,7 @@ public class HistoryPersistenceTests
         ml = new MLContext(1);
         var (x, y) = Datasets.Load("iris.csv");
         var data = MLData.Bool(ml, x, y, Enumerable.Range(0, y.Length));
-        return ml.BinaryClassification.Trainers.Mlp(new MlpBinaryTrainer.Options { HiddenLayers = [4], Epochs = 2 }).Fit(data).Model;
+        return ml.BinaryClassification.Trainers.Mlp(new MlpBinaryTrainer.Options(MlpPreset.Classic) { HiddenLayers = [4], Epochs = 2 }).Fit(data).Model;
     }
 
     private static MlpModelParameters RoundTrip(MlpModelParameters model, int bodyVersion)

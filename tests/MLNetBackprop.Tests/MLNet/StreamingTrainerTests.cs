@@ -19,7 +19,7 @@ public class StreamingTrainerTests(ITestOutputHelper output)
     {
         // 5,000 × 100 features ≈ 2 MB > the 1 MB budget: streamed through a ~2,570-row window, 2 passes per epoch.
         var data = new SyntheticDataView(5000, 100, seed: 5);
-        MlpBinaryTrainer.Options Options(int? budget) => new()
+        MlpBinaryTrainer.Options Options(int? budget) => new(MlpPreset.Classic)
         {
             HiddenLayers = [16], Epochs = 3, BatchSize = 64, Seed = 3, NumberOfThreads = 1,
             ShuffleBlockRows = 64, MemoryBudgetMegabytes = budget, ClassWeighting = ClassWeighting.Balanced,
@@ -44,7 +44,7 @@ public class StreamingTrainerTests(ITestOutputHelper output)
         var data = new SyntheticDataView(40_000, 8, seed: 2, regression: true); // 1.6 MB > the 1 MB budget
         var ml = new MLContext(1);
         var log = CaptureLog(ml);
-        var model = ml.Regression.Trainers.Mlp(new MlpRegressionTrainer.Options
+        var model = ml.Regression.Trainers.Mlp(new MlpRegressionTrainer.Options(MlpPreset.Classic)
         {
             HiddenLayers = [32], Epochs = 8, BatchSize = 64, Seed = 1, MemoryBudgetMegabytes = 1, ValidationFraction = 0.2f,
             Optimizer = Optimizer.Adam(3e-3f), EarlyStopping = new EarlyStopping { Monitor = ValidationMonitor.RSquared },
@@ -85,7 +85,7 @@ public class StreamingTrainerTests(ITestOutputHelper output)
         x[4999][1] = float.NaN;
         var clean = Enumerable.Range(0, x.Length).Except(bad).ToArray();
         IDataView Data(MLContext ml, IEnumerable<int> rows) => ml.Data.LoadFromEnumerable(rows.Select(i => new Row { Features = x[i], Label = y[i] }).ToList());
-        MlpBinaryTrainer.Options Options(int? budget, bool skip) => new()
+        MlpBinaryTrainer.Options Options(int? budget, bool skip) => new(MlpPreset.Classic)
         {
             HiddenLayers = [16], Epochs = 3, BatchSize = 64, Seed = 3, NumberOfThreads = 1,
             ShuffleBlockRows = 64, MemoryBudgetMegabytes = budget, SkipRowsWithNonFiniteFeatures = skip,
@@ -137,7 +137,7 @@ public class StreamingMemoryTests(ITestOutputHelper output)
         // 1,000,000 × 20 features: 80 MB as floats in memory (88 MB with label and weight), never materialised here.
         var data = new SyntheticDataView(1_000_000, 20, seed: 1);
         var ml = new MLContext(1);
-        var options = new MlpBinaryTrainer.Options { HiddenLayers = [16], Epochs = 1, BatchSize = 256, Seed = 1, MemoryBudgetMegabytes = 16, Optimizer = Optimizer.Adam(3e-3f) };
+        var options = new MlpBinaryTrainer.Options(MlpPreset.Classic) { HiddenLayers = [16], Epochs = 1, BatchSize = 256, Seed = 1, MemoryBudgetMegabytes = 16, Optimizer = Optimizer.Adam(3e-3f) };
 
         GC.Collect();
         GC.WaitForPendingFinalizers();

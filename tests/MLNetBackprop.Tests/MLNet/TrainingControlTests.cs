@@ -15,7 +15,7 @@ public class TrainingControlTests(ITestOutputHelper output)
         var key = ml.Transforms.Conversion.MapValueToKey("Label").Fit(MLData.Float(ml, x, y, trainRows));
         var train = key.Transform(MLData.Float(ml, x, y, trainRows.OrderBy(i => (i * 7919) % 1797).Take(400)));
         var validation = key.Transform(MLData.Float(ml, x, y, valRows));
-        MlpMulticlassTrainer.Options Options(int epochs) => new()
+        MlpMulticlassTrainer.Options Options(int epochs) => new(MlpPreset.Classic)
         {
             HiddenLayers = [256], Epochs = epochs, Seed = 2, Optimizer = Optimizer.Adam(1e-2), EarlyStopping = new EarlyStopping { Patience = 5 },
         };
@@ -144,7 +144,7 @@ public class TrainingControlTests(ITestOutputHelper output)
             {
                 var ml = new MLContext(7);
                 var data = MLData.Bool(ml, x, y, Enumerable.Range(0, y.Length));
-                var options = new MlpBinaryTrainer.Options
+                var options = new MlpBinaryTrainer.Options(MlpPreset.Classic)
                 {
                     HiddenLayers = [16], Epochs = epochs, Seed = 7, Dropout = 0.2f, BatchNorm = true,
                     CheckpointPath = path, ResumeFromCheckpoint = resume,
@@ -180,7 +180,7 @@ public class TrainingControlTests(ITestOutputHelper output)
         ml.Log += (_, e) => { if (e.Message.Contains("Epoch ")) lock (log) log.Add(e.Message); };
         var (x, y) = Datasets.Load("iris.csv");
         var reports = new List<EpochReport>();
-        var options = new MlpRegressionTrainer.Options { Epochs = 4, ValidationFraction = 0.2f, Progress = new SynchronousProgress<EpochReport>(reports.Add) };
+        var options = new MlpRegressionTrainer.Options(MlpPreset.Classic) { Epochs = 4, ValidationFraction = 0.2f, Progress = new SynchronousProgress<EpochReport>(reports.Add) };
         var model = ml.Regression.Trainers.Mlp(options).Fit(MLData.Float(ml, x, y, Enumerable.Range(0, y.Length)));
         Assert.Equal([1, 2, 3, 4], reports.Select(r => r.Epoch));
         Assert.All(reports, r => Assert.NotNull(r.ValidationLoss));
