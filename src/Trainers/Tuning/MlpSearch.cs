@@ -71,10 +71,10 @@ public static class MlpSearch
         var trials = new List<TrialResult> { new(1, baseline) };
         for (int i = 2; i <= settings.Trials; i++) trials.Add(new TrialResult(i, space.Sample(seed, i, baseline)));
 
-        int[] roundEpochs = settings.RoundEpochs();
+        long trainRows = CountRows(train), validationRows = CountRows(validation);
+        int[] roundEpochs = settings.RoundEpochs(baseOptions.EpochsFor(trainRows));
         var roundTrials = new List<int>();
         var alive = trials;
-        long trainRows = CountRows(train), validationRows = CountRows(validation);
         for (int round = 0; round < roundEpochs.Length; round++)
         {
             roundTrials.Add(alive.Count);
@@ -89,6 +89,7 @@ public static class MlpSearch
                 options.Epochs = roundEpochs[round];
                 options.Seed = (int)seed;
                 options.ValidationFraction = 0;
+                options.EnsembleSize = settings.TrialEnsembleSize;
                 options.Progress = null;
                 options.CancellationToken = ct;
 

@@ -4,13 +4,17 @@ namespace MLNetBackprop;
 
 /// <summary>
 /// What a hyper-parameter search may try: log-uniform ranges for the learning rate and the L2 penalty,
-/// and lists to choose from for the architecture, activation, optimizer, dropout, batch norm and batch
-/// size. A <c>null</c> or empty entry is not searched: every trial keeps the base options' value.
+/// and lists to choose from for the architecture, activation, optimizer, dropout, batch norm, batch size and numeric
+/// embedding. A <c>null</c> or empty entry is not searched: every trial keeps the base options' value. The defaults suit
+/// the tabular recipe (<see cref="MlpPreset.Tabular"/>).
 /// </summary>
 public sealed class MlpSearchSpace
 {
-    /// <summary>The optimizer's learning rate, log-uniform (default 1e-4 … 1e-1). Null = keep the base optimizer's rate.</summary>
-    public LogRange? LearningRate { get; set; } = new(1e-4, 1e-1);
+    /// <summary>
+    /// The optimizer's learning rate, log-uniform (default <see cref="LogRange.AroundBase"/>(8, 4): the base optimizer's rate
+    /// ÷ 8 … × 4, which fits either parametrisation). Null = keep the base optimizer's rate.
+    /// </summary>
+    public LogRange? LearningRate { get; set; } = LogRange.AroundBase(8, 4);
 
     /// <summary>The L2 penalty λ, log-uniform (default 1e-6 … 1e-2). Null = keep the base options' L2.</summary>
     public LogRange? L2 { get; set; } = new(1e-6, 1e-2);
@@ -18,26 +22,29 @@ public sealed class MlpSearchSpace
     /// <summary>Also try no L2 at all: when true (the default), a quarter of the sampled trials use L2 = 0.</summary>
     public bool IncludeZeroL2 { get; set; } = true;
 
-    /// <summary>Hidden-layer shapes to choose from (default [64], [128], [128, 64], [256, 128]).</summary>
-    public IReadOnlyList<int[]>? HiddenLayers { get; set; } = [[64], [128], [128, 64], [256, 128]];
+    /// <summary>Hidden-layer shapes to choose from (default [64, 64], [128, 128], [256, 256], [128, 128, 128]).</summary>
+    public IReadOnlyList<int[]>? HiddenLayers { get; set; } = [[64, 64], [128, 128], [256, 256], [128, 128, 128]];
 
-    /// <summary>Hidden activations to choose from (default ReLU, leaky ReLU, GELU, tanh).</summary>
-    public IReadOnlyList<Activation>? Activations { get; set; } = [Activation.Relu, Activation.LeakyRelu, Activation.Gelu, Activation.Tanh];
+    /// <summary>Hidden activations to choose from (default SELU, Mish, ReLU, GELU).</summary>
+    public IReadOnlyList<Activation>? Activations { get; set; } = [Activation.Selu, Activation.Mish, Activation.Relu, Activation.Gelu];
 
     /// <summary>
-    /// Optimizer names (see <see cref="Optimizer.Names"/>) to choose from (default adam, adamw, nadam, momentum).
+    /// Optimizer names (see <see cref="Optimizer.Names"/>) to choose from (default adam, adamw, nadam).
     /// Each gets the sampled learning rate; when the name is the base optimizer's, the base optimizer's other settings are kept.
     /// </summary>
-    public IReadOnlyList<string>? Optimizers { get; set; } = ["adam", "adamw", "nadam", "momentum"];
+    public IReadOnlyList<string>? Optimizers { get; set; } = ["adam", "adamw", "nadam"];
 
-    /// <summary>Dropout rates to choose from (default 0, 0.1, 0.2, 0.3).</summary>
-    public IReadOnlyList<float>? Dropouts { get; set; } = [0f, 0.1f, 0.2f, 0.3f];
+    /// <summary>Dropout rates to choose from (default 0, 0.1, 0.2).</summary>
+    public IReadOnlyList<float>? Dropouts { get; set; } = [0f, 0.1f, 0.2f];
 
-    /// <summary>Batch normalisation on/off choices (default false, true).</summary>
-    public IReadOnlyList<bool>? BatchNorm { get; set; } = [false, true];
+    /// <summary>Batch normalisation on/off choices (default null: keep the base options' choice).</summary>
+    public IReadOnlyList<bool>? BatchNorm { get; set; }
 
-    /// <summary>Mini-batch sizes to choose from (default 32, 64, 128).</summary>
-    public IReadOnlyList<int>? BatchSizes { get; set; } = [32, 64, 128];
+    /// <summary>Mini-batch sizes to choose from (default 128, 256, 512).</summary>
+    public IReadOnlyList<int>? BatchSizes { get; set; } = [128, 256, 512];
+
+    /// <summary>Numeric-feature encodings to choose from (default None, Periodic).</summary>
+    public IReadOnlyList<NumericEmbedding>? NumericEmbeddings { get; set; } = [NumericEmbedding.None, NumericEmbedding.Periodic];
 
     /// <summary>Checks every range and choice, naming the first one that is invalid.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A range or a choice is invalid.</exception>
@@ -61,6 +68,9 @@ public sealed class MlpSearchSpace
         if (BatchSizes is not null)
             foreach (int b in BatchSizes)
                 if (b < 1) throw new ArgumentOutOfRangeException(nameof(BatchSizes), b, "Every batch size must be ≥ 1.");
+        if (NumericEmbeddings is not null)
+            foreach (var e in NumericEmbeddings)
+                if (!Enum.IsDefined(e)) throw new ArgumentOutOfRangeException(nameof(NumericEmbeddings), e, "Unknown numeric embedding.");
     }
 
     /// <summary>
@@ -89,6 +99,7 @@ public sealed class MlpSearchSpace
             Dropouts = Dropouts is null or { Count: 0 } ? null : list.Select(t => t.Dropout).Distinct().ToArray(),
             BatchNorm = BatchNorm is null or { Count: 0 } ? null : list.Select(t => t.BatchNorm).Distinct().ToArray(),
             BatchSizes = BatchSizes is null or { Count: 0 } ? null : list.Select(t => t.BatchSize).Distinct().ToArray(),
+            NumericEmbeddings = NumericEmbeddings is null or { Count: 0 } ? null : list.Select(t => t.NumericEmbedding).Distinct().ToArray(),
         };
     }
 
@@ -99,7 +110,7 @@ public sealed class MlpSearchSpace
     internal TrialConfiguration Sample(long seed, int trial, TrialConfiguration baseline)
     {
         var rng = new CounterRandom(seed, (long)RandomPurpose.Search, trial);
-        double lr = LearningRate?.Sample(ref rng) ?? baseline.LearningRate;
+        double lr = LearningRate?.Resolve(baseline.LearningRate).Sample(ref rng) ?? baseline.LearningRate;
         float l2 = baseline.L2;
         if (L2 is not null)
         {
@@ -117,6 +128,7 @@ public sealed class MlpSearchSpace
             Dropout = Pick(ref rng, Dropouts, baseline.Dropout),
             BatchNorm = Pick(ref rng, BatchNorm, baseline.BatchNorm),
             BatchSize = Pick(ref rng, BatchSizes, baseline.BatchSize),
+            NumericEmbedding = Pick(ref rng, NumericEmbeddings, baseline.NumericEmbedding),
         };
     }
 

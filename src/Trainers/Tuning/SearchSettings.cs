@@ -25,11 +25,23 @@ public sealed class SearchSettings
     /// <summary>Reduction factor of successive halving, ≥ 2 (default 3).</summary>
     public int Eta { get; set; } = 3;
 
-    /// <summary>Smallest epoch budget, that of the first round (default 3). Rounds get MaxEpochs/Eta^k epochs, never fewer than this.</summary>
-    public int MinEpochs { get; set; } = 3;
+    /// <summary>
+    /// Smallest epoch budget, that of the first round (default null = a ninth of <see cref="MaxEpochs"/>, at least 3).
+    /// Rounds get MaxEpochs/Eta^k epochs, never fewer than this.
+    /// </summary>
+    public int? MinEpochs { get; set; }
 
-    /// <summary>Epochs of the last round, and of <see cref="SearchResult{TOptions}.BestOptions"/> (default 27).</summary>
-    public int MaxEpochs { get; set; } = 27;
+    /// <summary>
+    /// Epochs of the last round, and of <see cref="SearchResult{TOptions}.BestOptions"/> (default null = the base options'
+    /// epochs for the training rows: their <see cref="MlpOptionsBase.Epochs"/>, or the automatic number).
+    /// </summary>
+    public int? MaxEpochs { get; set; }
+
+    /// <summary>
+    /// Networks per trial (default 1): trials rank configurations, for which one network is the cheap proxy;
+    /// <see cref="SearchResult{TOptions}.BestOptions"/> keeps the base options' <see cref="MlpOptionsBase.EnsembleSize"/>.
+    /// </summary>
+    public int TrialEnsembleSize { get; set; } = 1;
 
     /// <summary>What trials are ranked by (default <see cref="SearchMetric.ValidationLoss"/>).</summary>
     public SearchMetric Metric { get; set; } = SearchMetric.ValidationLoss;
@@ -52,21 +64,29 @@ public sealed class SearchSettings
     {
         if (Trials < 1) throw new ArgumentOutOfRangeException(nameof(Trials), Trials, "Trials must be ≥ 1.");
         if (Eta < 2) throw new ArgumentOutOfRangeException(nameof(Eta), Eta, "Eta must be ≥ 2.");
-        if (MinEpochs < 1) throw new ArgumentOutOfRangeException(nameof(MinEpochs), MinEpochs, "MinEpochs must be ≥ 1.");
-        if (MaxEpochs < MinEpochs) throw new ArgumentOutOfRangeException(nameof(MaxEpochs), MaxEpochs, "MaxEpochs must be ≥ MinEpochs.");
+        if (MinEpochs is < 1) throw new ArgumentOutOfRangeException(nameof(MinEpochs), MinEpochs, "MinEpochs must be null or ≥ 1.");
+        if (MaxEpochs is < 1) throw new ArgumentOutOfRangeException(nameof(MaxEpochs), MaxEpochs, "MaxEpochs must be null or ≥ 1.");
+        if (MinEpochs is { } min && MaxEpochs is { } max && max < min) throw new ArgumentOutOfRangeException(nameof(MaxEpochs), MaxEpochs, "MaxEpochs must be ≥ MinEpochs.");
+        if (TrialEnsembleSize < 1 || TrialEnsembleSize > MlpOptionsBase.MaxEnsembleSize)
+            throw new ArgumentOutOfRangeException(nameof(TrialEnsembleSize), TrialEnsembleSize, $"TrialEnsembleSize must be in [1, {MlpOptionsBase.MaxEnsembleSize}].");
         if (!Enum.IsDefined(Metric)) throw new ArgumentOutOfRangeException(nameof(Metric), Metric, "Unknown search metric.");
         if (!(ValidationFraction > 0 && ValidationFraction < 1)) throw new ArgumentOutOfRangeException(nameof(ValidationFraction), ValidationFraction, "ValidationFraction must be in (0, 1).");
     }
 
-    /// <summary>The epochs of each round: MaxEpochs/Eta^k rounded, for k = R … 0, with R the most rounds that keep round 1 ≥ MinEpochs.</summary>
-    internal int[] RoundEpochs()
+    /// <summary>
+    /// The epochs of each round: MaxEpochs/Eta^k rounded, for k = R … 0, with R the most rounds that keep round 1 ≥ MinEpochs;
+    /// <paramref name="baseEpochs"/> stands in for an unset <see cref="MaxEpochs"/>.
+    /// </summary>
+    internal int[] RoundEpochs(int baseEpochs)
     {
-        if (!SuccessiveHalving) return [MaxEpochs];
+        int max = MaxEpochs ?? baseEpochs;
+        int min = Math.Min(max, MinEpochs ?? Math.Max(3, max / 9));
+        if (!SuccessiveHalving) return [max];
         int rounds = 0;
-        for (double e = MinEpochs * (double)Eta; e <= MaxEpochs; e *= Eta) rounds++;
+        for (double e = min * (double)Eta; e <= max; e *= Eta) rounds++;
         var epochs = new int[rounds + 1];
         for (int r = 0; r <= rounds; r++)
-            epochs[r] = Math.Max(MinEpochs, (int)Math.Round(MaxEpochs / Math.Pow(Eta, rounds - r)));
+            epochs[r] = Math.Max(min, (int)Math.Round(max / Math.Pow(Eta, rounds - r)));
         return epochs;
     }
 }

@@ -29,9 +29,12 @@ public sealed record TrialConfiguration
     /// <summary>Rows per mini-batch.</summary>
     public required int BatchSize { get; init; }
 
-    /// <summary>A one-line summary, e.g. <c>[128,64] relu adam lr=0.001 L2=0 drop=0 bs=32</c> (<c>bn</c> when batch norm is on).</summary>
+    /// <summary>How numeric features are encoded (default <see cref="MLNetBackprop.NumericEmbedding.None"/>).</summary>
+    public NumericEmbedding NumericEmbedding { get; init; }
+
+    /// <summary>A one-line summary, e.g. <c>[128,64] relu adam lr=0.001 L2=0 drop=0 bs=32</c> (<c>bn</c> when batch norm is on, <c>emb</c> with periodic embeddings).</summary>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"{MlpSearchSpace.Shape(HiddenLayers),-9} {Activation.ToString().ToLowerInvariant(),-9} {Optimizer,-8} lr={LearningRate:0.###e0} L2={(L2 == 0 ? "0" : L2.ToString("0.#e0", CultureInfo.InvariantCulture)),-6} drop={Dropout:0.##} bs={BatchSize}{(BatchNorm ? " bn" : "")}");
+        $"{MlpSearchSpace.Shape(HiddenLayers),-9} {Activation.ToString().ToLowerInvariant(),-9} {Optimizer,-8} lr={LearningRate:0.###e0} L2={(L2 == 0 ? "0" : L2.ToString("0.#e0", CultureInfo.InvariantCulture)),-6} drop={Dropout:0.##} bs={BatchSize}{(BatchNorm ? " bn" : "")}{(NumericEmbedding == NumericEmbedding.Periodic ? " emb" : "")}");
 
     internal static TrialConfiguration From(MlpOptionsBase o) => new()
     {
@@ -43,6 +46,7 @@ public sealed record TrialConfiguration
         Dropout = o.Dropout,
         BatchNorm = o.BatchNorm,
         BatchSize = o.BatchSize,
+        NumericEmbedding = o.NumericEmbedding,
     };
 
     /// <summary>Writes these values into <paramref name="options"/>; the optimizer keeps <paramref name="baseOptimizer"/>'s other settings when it is the same rule.</summary>
@@ -56,5 +60,6 @@ public sealed record TrialConfiguration
         options.Dropout = Dropout;
         options.BatchNorm = BatchNorm;
         options.BatchSize = BatchSize;
+        options.NumericEmbedding = NumericEmbedding;
     }
 }

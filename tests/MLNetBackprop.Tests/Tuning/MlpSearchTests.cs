@@ -66,6 +66,37 @@ public class MlpSearchTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void TheDefaultSpaceSearchesAroundTheBaseRateAndTheRecipesKnobs()
+    {
+        var space = new MlpSearchSpace();
+        Assert.True(space.LearningRate!.RelativeToBase);
+        Assert.Equal(new LogRange(0.005, 0.16), space.LearningRate.Resolve(0.04) with { });
+        Assert.Equal(new LogRange(1.25e-4, 4e-3), space.LearningRate.Resolve(1e-3));
+        var baseline = TrialConfiguration.From(new MlpBinaryTrainer.Options());
+        var drawn = Enumerable.Range(2, 60).Select(i => space.Sample(3, i, baseline)).ToList();
+        Assert.All(drawn, t => Assert.InRange(t.LearningRate, 0.005, 0.16));
+        Assert.Contains(drawn, t => t.NumericEmbedding == NumericEmbedding.None);
+        Assert.Contains(drawn, t => t.NumericEmbedding == NumericEmbedding.Periodic);
+        Assert.Contains(drawn, t => t.Activation == Activation.Mish);
+        var options = new MlpBinaryTrainer.Options();
+        drawn.First(t => t.NumericEmbedding == NumericEmbedding.None).ApplyTo(options, options.Optimizer);
+        Assert.Equal(NumericEmbedding.None, options.NumericEmbedding);
+        Assert.Contains("emb", drawn.First(t => t.NumericEmbedding == NumericEmbedding.Periodic).ToString());
+    }
+
+    [Fact]
+    public void RoundsEndAtTheBaseOptionsEpochsAndTrialsAreSingleNetworks()
+    {
+        var (ml, train, validation, _) = Wine();
+        var baseOptions = new MlpMulticlassTrainer.Options { HiddenLayers = [16], Epochs = 18 }; // an ensemble of 4 by default
+        var result = MlpSearch.Run(ml, train, validation, baseOptions, SmallSpace(), new SearchSettings { Trials = 3 });
+        Assert.Equal([6, 18], result.RoundEpochs); // MaxEpochs null → the base's 18; MinEpochs null → 18/9 → at least 3; η = 3
+        Assert.Equal(4, result.BestOptions.EnsembleSize);
+        Assert.Equal(18, result.BestOptions.Epochs);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SearchSettings { TrialEnsembleSize = 0 }.Validate());
+    }
+
+    [Fact]
     public void SameSeedSameLeaderboardAndAnotherSeedAnother()
     {
         var (ml, train, validation, _) = Wine();
