@@ -1,3 +1,4 @@
+using Microsoft.ML;
 using MLNetBackprop.Engine;
 
 namespace MLNetBackprop.Bench.Arena;
@@ -22,22 +23,39 @@ public static class ArenaVariants
 
     public static readonly IReadOnlyDictionary<string, Variant> Table = new Dictionary<string, Variant>(StringComparer.OrdinalIgnoreCase)
     {
-        // Exactly what a user gets from Mlp(): no options at all.
+        // Exactly what a user gets from Mlp(): no options at all (the tabular preset).
         ["default"] = (_, _) => null,
 
-        // A 10 % stratified hold-out: best epoch kept, early stopping (patience 10 on validation loss).
-        ["holdout10"] = Shared(o => o.ValidationFraction = 0.1f),
+        // The release before the tabular recipe, in one line: new Options(MlpPreset.Classic).
+        ["classic"] = (task, _) => New(task, MlpPreset.Classic),
+
+        // Ablations of the recipe, one piece at a time.
+        ["single"] = Shared(o => o.EnsembleSize = 1),                                   // one network instead of 4
+        ["no-embedding"] = Shared(o => o.NumericEmbedding = NumericEmbedding.None),     // without periodic embeddings
+        ["k8"] = Shared(o => o.EnsembleSize = 8),                                       // 8 networks instead of 4
+        ["wide"] = Shared(o => o.HiddenLayers = [128, 128]),                            // wider networks
 
         // No hidden layer: a linear model trained by the same loop (a sanity reference next to the linear peers).
         ["linear"] = Shared(o => o.HiddenLayers = []),
     };
 
-    /// <summary>A new options object of the task's type with its defaults.</summary>
-    public static MlpOptionsBase New(ArenaTask task) => task switch
+    /// <summary>
+    /// Contestants that are not an options object: "search" runs <see cref="MlpSearch"/> with a small budget on the
+    /// training split (9 trials, single networks, successive halving; its validation rows are carved from the training
+    /// split) and then trains the winner — the defaults' ensemble size — on the whole training split; its fit time is both.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, Func<MLContext, ArenaTask, int, IEstimator<ITransformer>>> Special =
+        new Dictionary<string, Func<MLContext, ArenaTask, int, IEstimator<ITransformer>>>(StringComparer.OrdinalIgnoreCase)
+        {
+            ["search"] = (ml, task, seed) => new SearchingEstimator(ml, task, seed, new SearchSettings { Trials = 9, Seed = seed }),
+        };
+
+    /// <summary>A new options object of the task's type with a preset's defaults.</summary>
+    public static MlpOptionsBase New(ArenaTask task, MlpPreset preset = MlpPreset.Tabular) => task switch
     {
-        ArenaTask.Binary => new MlpBinaryTrainer.Options(),
-        ArenaTask.Multiclass => new MlpMulticlassTrainer.Options(),
-        _ => new MlpRegressionTrainer.Options(),
+        ArenaTask.Binary => new MlpBinaryTrainer.Options(preset),
+        ArenaTask.Multiclass => new MlpMulticlassTrainer.Options(preset),
+        _ => new MlpRegressionTrainer.Options(preset),
     };
 
     /// <summary>The same settings (of the options every task shares) for every task.</summary>
@@ -66,8 +84,10 @@ public static class ArenaVariants
     /// <summary>The arena contestant for a variant name.</summary>
     public static ArenaTrainer Trainer(string name)
     {
+        if (Special.TryGetValue(name, out var special))
+            return new ArenaTrainer(name, true, _ => $"Mlp[{name}]", special);
         if (!Table.TryGetValue(name, out var variant))
-            throw new ArgumentException($"unknown Mlp variant '{name}'; known: {string.Join(", ", Table.Keys)} (defined in ArenaVariants.cs)");
+            throw new ArgumentException($"unknown Mlp variant '{name}'; known: {string.Join(", ", Table.Keys.Concat(Special.Keys))} (defined in ArenaVariants.cs)");
         return new ArenaTrainer(name, true, _ => $"Mlp[{name}]", (ml, task, seed) => Build(ml, task, seed, variant(task, seed), name));
     }
 

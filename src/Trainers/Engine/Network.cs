@@ -112,7 +112,8 @@ public sealed class Network
 
     /// <summary>
     /// Forward in training mode, loss, and backward: fills every parameter's gradient and
-    /// <see cref="GradientNorms"/>. With <paramref name="l2"/> &gt; 0 the penalty λ/2·Σw² over weights
+    /// <see cref="GradientNorms"/>. With <paramref name="l2"/> &gt; 0 the penalty λ/2·Σ s·w² over weights (s their
+    /// <see cref="Parameter.PenaltyScale"/>: 1, or c² for a neural-tangent layer's)
     /// (never biases or BatchNorm γ/β) is added to the loss and λ·w to their gradients.
     /// </summary>
     /// <param name="input">rows × InputSize.</param>

@@ -12,8 +12,11 @@ public sealed class Parameter
     /// <param name="isWeight">True for weight matrices (subject to L2); false for biases and BatchNorm γ/β.</param>
     /// <param name="learningRateFactor">This parameter's learning rate relative to the optimizer's (PyTorch's per-group
     /// <c>lr</c>); finite and &gt; 0, default 1.</param>
-    public Parameter(string name, int length, bool isWeight, double learningRateFactor = 1.0)
+    /// <param name="penaltyScale">The factor on this parameter's L2 penalty (see <see cref="PenaltyScale"/>); finite and &gt; 0, default 1.</param>
+    public Parameter(string name, int length, bool isWeight, double learningRateFactor = 1.0, double penaltyScale = 1.0)
     {
+        if (!(penaltyScale > 0 && double.IsFinite(penaltyScale)))
+            throw new ArgumentOutOfRangeException(nameof(penaltyScale), penaltyScale, "The penalty scale must be a finite number > 0.");
         if (!(learningRateFactor > 0 && double.IsFinite(learningRateFactor)))
             throw new ArgumentOutOfRangeException(nameof(learningRateFactor), learningRateFactor, "The learning-rate factor must be a finite number > 0.");
         Name = name;
@@ -21,7 +24,14 @@ public sealed class Parameter
         Gradient = new float[length];
         IsWeight = isWeight;
         LearningRateFactor = learningRateFactor;
+        PenaltyScale = penaltyScale;
     }
+
+    /// <summary>
+    /// The factor s on this parameter's L2 penalty, s·λ/2·Σw² (1 for most). A neural-tangent weight W, used as c·W, has
+    /// s = c², so the penalty is λ/2·Σ(c·W)² — on the weights the layer computes with, the same in either parametrisation.
+    /// </summary>
+    public double PenaltyScale { get; }
 
     /// <summary>A readable name such as <c>dense1.weight</c>.</summary>
     public string Name { get; }

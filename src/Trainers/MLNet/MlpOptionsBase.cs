@@ -49,7 +49,8 @@ public abstract class MlpOptionsBase
     public float Dropout { get; set; }
 
     /// <summary>
-    /// L2 penalty λ (loss + λ/2·Σw² over weights only), in [0, ∞) (tabular 0: the ensemble and best-epoch selection
+    /// L2 penalty λ (loss + λ/2·Σw² over the weights the layers compute with — c·W for a neural-tangent layer — never
+    /// biases, scales or embeddings), in [0, ∞) (tabular 0: the ensemble and best-epoch selection
     /// regularise; classic 1e-3, which in 5-fold cross-validation on the shipped datasets never hurt a single network).
     /// </summary>
     public float L2 { get; set; }

@@ -113,7 +113,12 @@ public class NetworkGradientCheckTests
     [InlineData(LossKind.SoftmaxCrossEntropy, 3, Activation.Selu)]
     [InlineData(LossKind.SigmoidCrossEntropy, 1, Activation.Selu)]
     [InlineData(LossKind.MeanSquaredError, 1, Activation.Mish)]
-    public void NeuralTangentWithFeatureScales(LossKind loss, int outputs, Activation activation)
+    public void NeuralTangentWithFeatureScales(LossKind loss, int outputs, Activation activation) => CheckNeuralTangent(loss, outputs, activation, l2: 0f);
+
+    [Fact]
+    public void NeuralTangentWithL2OnTheEffectiveWeights() => CheckNeuralTangent(LossKind.SoftmaxCrossEntropy, 3, Activation.Selu, l2: 0.3f);
+
+    private static void CheckNeuralTangent(LossKind loss, int outputs, Activation activation, float l2)
     {
         // The RealMLP pieces: learnable input scales, 1/√fan_in layers, label smoothing on either classifier loss.
         var spec = Spec(loss, outputs, activation: activation) with
@@ -126,7 +131,12 @@ public class NetworkGradientCheckTests
         var rng = new CounterRandom(3, 5);
         foreach (var q in p.Net.Parameters.Where(q => q.Name.StartsWith("scale", StringComparison.Ordinal) || q.Name.StartsWith("dense3", StringComparison.Ordinal)))
             for (int i = 0; i < q.Length; i++) q.Value[i] = 1.5f * rng.NextSingle() - 0.5f;
-        AssertPasses(p);
+        AssertPasses(p, l2);
+        if (l2 == 0) return;
+        // The penalty is on c·W: λ/2·Σ c²·w² over the affine weights only.
+        double plain = Loss(p, 0f), penalised = Loss(p, l2);
+        double expected = 0.5 * l2 * p.Net.DenseLayers.Sum(d => (double)d.WeightFactor * d.WeightFactor * d.Weight.Value.Sum(w => (double)w * w));
+        Assert.Equal(expected, penalised - plain, 6);
     }
 
     [Fact]

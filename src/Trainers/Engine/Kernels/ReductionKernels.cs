@@ -26,15 +26,16 @@ public static partial class Kernels
     /// <param name="lambda">λ.</param>
     public static double AddL2(IReadOnlyList<Parameter> parameters, float lambda)
     {
-        double sumSquares = 0;
+        double penalty = 0;
         foreach (var p in parameters)
         {
             if (!p.IsWeight) continue;
             double norm = Norm(p.Value);
-            sumSquares += norm * norm;
-            TensorPrimitives.MultiplyAdd(p.Value, lambda, p.Gradient, p.Gradient);
+            // s·λ/2·Σw², s the parameter's penalty scale (c² for a neural-tangent weight, so the penalty is on c·W).
+            penalty += p.PenaltyScale * norm * norm;
+            TensorPrimitives.MultiplyAdd(p.Value, (float)(lambda * p.PenaltyScale), p.Gradient, p.Gradient);
         }
-        return 0.5 * lambda * sumSquares;
+        return 0.5 * lambda * penalty;
     }
 
     /// <summary>

@@ -38,7 +38,7 @@ public sealed class Dense : Layer
         OutputSize = outputSize;
         Name = name;
         WeightFactor = weightFactor;
-        Weight = new Parameter(name + ".weight", checked(inputSize * outputSize), isWeight: true);
+        Weight = new Parameter(name + ".weight", checked(inputSize * outputSize), isWeight: true, penaltyScale: (double)weightFactor * weightFactor);
         Bias = new Parameter(name + ".bias", outputSize, isWeight: false, biasLearningRateFactor);
         Parameters = [Weight, Bias];
     }
