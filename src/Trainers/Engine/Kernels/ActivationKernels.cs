@@ -285,14 +285,14 @@ public static partial class Kernels
             for (; i <= n - 16; i += 16)
             {
                 var v = Vector512.LoadUnsafe(ref rx, (nuint)i);
-                var neg = Vector512.Create(SeluScaleAlphaF) * (Vector512.Exp(Vector512.Min(v, Vector512<float>.Zero)) - Vector512<float>.One);
+                var neg = Vector512.Create(SeluScaleAlphaF) * (Exp(Vector512.Min(v, Vector512<float>.Zero)) - Vector512<float>.One);
                 Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(v, Vector512<float>.Zero), Vector512.Create(SeluScaleF) * v, neg).StoreUnsafe(ref ry, (nuint)i);
             }
         else if (Vector256.IsHardwareAccelerated)
             for (; i <= n - 8; i += 8)
             {
                 var v = Vector256.LoadUnsafe(ref rx, (nuint)i);
-                var neg = Vector256.Create(SeluScaleAlphaF) * (Vector256.Exp(Vector256.Min(v, Vector256<float>.Zero)) - Vector256<float>.One);
+                var neg = Vector256.Create(SeluScaleAlphaF) * (Exp(Vector256.Min(v, Vector256<float>.Zero)) - Vector256<float>.One);
                 Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(v, Vector256<float>.Zero), Vector256.Create(SeluScaleF) * v, neg).StoreUnsafe(ref ry, (nuint)i);
             }
         for (; i < n; i++) y[i] = x[i] >= 0f ? SeluScaleF * x[i] : SeluScaleAlphaF * (MathF.Exp(x[i]) - 1f);
@@ -314,7 +314,7 @@ public static partial class Kernels
             {
                 var v = Vector512.LoadUnsafe(ref rx, (nuint)i);
                 var d = Vector512.ConditionalSelect(Vector512.GreaterThan(v, Vector512<float>.Zero), Vector512.Create(SeluScaleF),
-                    Vector512.Create(SeluScaleAlphaF) * Vector512.Exp(Vector512.Min(v, Vector512<float>.Zero)));
+                    Vector512.Create(SeluScaleAlphaF) * Exp(Vector512.Min(v, Vector512<float>.Zero)));
                 (Vector512.LoadUnsafe(ref rdy, (nuint)i) * d).StoreUnsafe(ref rdx, (nuint)i);
             }
         else if (Vector256.IsHardwareAccelerated)
@@ -322,7 +322,7 @@ public static partial class Kernels
             {
                 var v = Vector256.LoadUnsafe(ref rx, (nuint)i);
                 var d = Vector256.ConditionalSelect(Vector256.GreaterThan(v, Vector256<float>.Zero), Vector256.Create(SeluScaleF),
-                    Vector256.Create(SeluScaleAlphaF) * Vector256.Exp(Vector256.Min(v, Vector256<float>.Zero)));
+                    Vector256.Create(SeluScaleAlphaF) * Exp(Vector256.Min(v, Vector256<float>.Zero)));
                 (Vector256.LoadUnsafe(ref rdy, (nuint)i) * d).StoreUnsafe(ref rdx, (nuint)i);
             }
         for (; i < n; i++) dx[i] = dy[i] * (x[i] > 0f ? SeluScaleF : SeluScaleAlphaF * MathF.Exp(x[i]));
@@ -348,7 +348,7 @@ public static partial class Kernels
             for (var two = Vector512.Create(2f); i <= n - 16; i += 16)
             {
                 var v = Vector512.LoadUnsafe(ref rx, (nuint)i);
-                var e = Vector512.Exp(Vector512.Min(v, Vector512.Create(MishExpCap)));
+                var e = Exp(Vector512.Min(v, Vector512.Create(MishExpCap)));
                 var q = e * (e + two);
                 (v * (q / (q + two))).StoreUnsafe(ref ry, (nuint)i);
             }
@@ -356,7 +356,7 @@ public static partial class Kernels
             for (var two = Vector256.Create(2f); i <= n - 8; i += 8)
             {
                 var v = Vector256.LoadUnsafe(ref rx, (nuint)i);
-                var e = Vector256.Exp(Vector256.Min(v, Vector256.Create(MishExpCap)));
+                var e = Exp(Vector256.Min(v, Vector256.Create(MishExpCap)));
                 var q = e * (e + two);
                 (v * (q / (q + two))).StoreUnsafe(ref ry, (nuint)i);
             }
@@ -382,7 +382,7 @@ public static partial class Kernels
             for (var two = Vector512.Create(2f); i <= n - 16; i += 16)
             {
                 var v = Vector512.LoadUnsafe(ref rx, (nuint)i);
-                var e = Vector512.Exp(Vector512.Min(v, Vector512.Create(MishExpCap)));
+                var e = Exp(Vector512.Min(v, Vector512.Create(MishExpCap)));
                 var q = e * (e + two);
                 var t = q / (q + two);
                 var s = e / (e + Vector512<float>.One);
@@ -392,7 +392,7 @@ public static partial class Kernels
             for (var two = Vector256.Create(2f); i <= n - 8; i += 8)
             {
                 var v = Vector256.LoadUnsafe(ref rx, (nuint)i);
-                var e = Vector256.Exp(Vector256.Min(v, Vector256.Create(MishExpCap)));
+                var e = Exp(Vector256.Min(v, Vector256.Create(MishExpCap)));
                 var q = e * (e + two);
                 var t = q / (q + two);
                 var s = e / (e + Vector256<float>.One);

@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace MLNetBackprop.Engine;
 
@@ -152,6 +153,7 @@ public static partial class Kernels
         bool keepSines = !sines.IsEmpty;
         ref float rw = ref MemoryMarshal.GetReference(w), rb = ref MemoryMarshal.GetReference(b), rv = ref MemoryMarshal.GetReference(v);
         ref float rc = ref MemoryMarshal.GetReference(cosines), rs = ref MemoryMarshal.GetReference(sines);
+        Span<float> sums = stackalloc float[4];
         for (int e = 0; e < embedded.Length; e++)
         {
             var xv = Vector512.Create(TwoPi * x[embedded[e]]);
@@ -163,13 +165,25 @@ public static partial class Kernels
                 cos.StoreUnsafe(ref rc, row + f);
                 if (keepSines) sin.StoreUnsafe(ref rs, row + f);
             }
-            for (int o = 0; o < q; o++)
+            // Up to four outputs' dot products at a time, reduced together (four separate horizontal sums cost far more).
+            for (int o = 0; o < q; o += 4)
             {
+                int count = Math.Min(4, q - o);
+                var acc0 = Vector512<float>.Zero;
+                var acc1 = Vector512<float>.Zero;
+                var acc2 = Vector512<float>.Zero;
+                var acc3 = Vector512<float>.Zero;
                 nuint at = (nuint)((e * q + o) * p);
-                var acc = Vector512<float>.Zero;
                 for (nuint f = 0; f < (nuint)p; f += 16)
-                    acc = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref rc, row + f), Vector512.LoadUnsafe(ref rv, at + f), acc);
-                y[start[e] + o] = Vector512.Sum(acc) + a[e * q + o];
+                {
+                    var c = Vector512.LoadUnsafe(ref rc, row + f);
+                    acc0 = Vector512.FusedMultiplyAdd(c, Vector512.LoadUnsafe(ref rv, at + f), acc0);
+                    if (count > 1) acc1 = Vector512.FusedMultiplyAdd(c, Vector512.LoadUnsafe(ref rv, at + (nuint)p + f), acc1);
+                    if (count > 2) acc2 = Vector512.FusedMultiplyAdd(c, Vector512.LoadUnsafe(ref rv, at + 2 * (nuint)p + f), acc2);
+                    if (count > 3) acc3 = Vector512.FusedMultiplyAdd(c, Vector512.LoadUnsafe(ref rv, at + 3 * (nuint)p + f), acc3);
+                }
+                Sum4(acc0, acc1, acc2, acc3).CopyTo(sums);
+                for (int k = 0; k < count; k++) y[start[e] + o + k] = sums[k] + a[e * q + o + k];
             }
         }
     }
@@ -183,32 +197,70 @@ public static partial class Kernels
         ref float rw = ref MemoryMarshal.GetReference(w), rv = ref MemoryMarshal.GetReference(v);
         ref float rc = ref MemoryMarshal.GetReference(cosines), rs = ref MemoryMarshal.GetReference(sines);
         ref float rdw = ref MemoryMarshal.GetReference(dw), rdb = ref MemoryMarshal.GetReference(db), rdv = ref MemoryMarshal.GetReference(dv);
-        for (int e = 0; e < embedded.Length; e++)
+        Span<float> sums = stackalloc float[4];
+        // Features four at a time, so their dx sums reduce together.
+        for (int e0 = 0; e0 < embedded.Length; e0 += 4)
         {
-            int j = embedded[e];
-            var g = dy.Slice(start[e], q);
-            for (int o = 0; o < q; o++) da[e * q + o] += g[o];
-            var xv = Vector512.Create(TwoPi * x[j]);
-            var dxAcc = Vector512<float>.Zero;
-            nuint row = (nuint)(e * p);
-            for (nuint f = 0; f < (nuint)p; f += 16)
+            int group = Math.Min(4, embedded.Length - e0);
+            var dxAcc0 = Vector512<float>.Zero;
+            var dxAcc1 = Vector512<float>.Zero;
+            var dxAcc2 = Vector512<float>.Zero;
+            var dxAcc3 = Vector512<float>.Zero;
+            for (int k = 0; k < group; k++)
             {
-                var c = Vector512.LoadUnsafe(ref rc, row + f);
-                var dc = Vector512<float>.Zero;
-                for (int o = 0; o < q; o++)
+                int e = e0 + k, j = embedded[e];
+                var g = dy.Slice(start[e], q);
+                for (int o = 0; o < q; o++) da[e * q + o] += g[o];
+                var xv = Vector512.Create(TwoPi * x[j]);
+                var dxAcc = Vector512<float>.Zero;
+                nuint row = (nuint)(e * p);
+                for (nuint f = 0; f < (nuint)p; f += 16)
                 {
-                    nuint at = (nuint)((e * q + o) * p) + f;
-                    var go = Vector512.Create(g[o]);
-                    dc = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref rv, at), go, dc);
-                    Vector512.FusedMultiplyAdd(c, go, Vector512.LoadUnsafe(ref rdv, at)).StoreUnsafe(ref rdv, at);
+                    var c = Vector512.LoadUnsafe(ref rc, row + f);
+                    var dc = Vector512<float>.Zero;
+                    for (int o = 0; o < q; o++)
+                    {
+                        nuint at = (nuint)((e * q + o) * p) + f;
+                        var go = Vector512.Create(g[o]);
+                        dc = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref rv, at), go, dc);
+                        Vector512.FusedMultiplyAdd(c, go, Vector512.LoadUnsafe(ref rdv, at)).StoreUnsafe(ref rdv, at);
+                    }
+                    var du = -(Vector512.LoadUnsafe(ref rs, row + f) * dc);
+                    (Vector512.LoadUnsafe(ref rdb, row + f) + du).StoreUnsafe(ref rdb, row + f);
+                    Vector512.FusedMultiplyAdd(du, xv, Vector512.LoadUnsafe(ref rdw, row + f)).StoreUnsafe(ref rdw, row + f);
+                    dxAcc = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref rw, row + f), du, dxAcc);
                 }
-                var du = -(Vector512.LoadUnsafe(ref rs, row + f) * dc);
-                (Vector512.LoadUnsafe(ref rdb, row + f) + du).StoreUnsafe(ref rdb, row + f);
-                Vector512.FusedMultiplyAdd(du, xv, Vector512.LoadUnsafe(ref rdw, row + f)).StoreUnsafe(ref rdw, row + f);
-                dxAcc = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref rw, row + f), du, dxAcc);
+                switch (k)
+                {
+                    case 0: dxAcc0 = dxAcc; break;
+                    case 1: dxAcc1 = dxAcc; break;
+                    case 2: dxAcc2 = dxAcc; break;
+                    default: dxAcc3 = dxAcc; break;
+                }
             }
-            if (!dx.IsEmpty) dx[j] += TwoPi * Vector512.Sum(dxAcc);
+            if (dx.IsEmpty) continue;
+            Sum4(dxAcc0, dxAcc1, dxAcc2, dxAcc3).CopyTo(sums);
+            for (int k = 0; k < group; k++) dx[embedded[e0 + k]] += TwoPi * sums[k];
         }
+    }
+
+    /// <summary>[Σa, Σb, Σc, Σd] of four 16-lane vectors: halve each to 4 lanes, then a 4 × 4 transpose-add.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Sum4(Vector512<float> a, Vector512<float> b, Vector512<float> c, Vector512<float> d)
+    {
+        static Vector128<float> Quarter(Vector512<float> v)
+        {
+            var h = v.GetLower() + v.GetUpper();
+            return h.GetLower() + h.GetUpper();
+        }
+        Vector128<float> qa = Quarter(a), qb = Quarter(b), qc = Quarter(c), qd = Quarter(d);
+        if (Sse.IsSupported)
+        {
+            var ab = Sse.UnpackLow(qa, qb) + Sse.UnpackHigh(qa, qb);   // [a0+a2, b0+b2, a1+a3, b1+b3]
+            var cd = Sse.UnpackLow(qc, qd) + Sse.UnpackHigh(qc, qd);   // [c0+c2, d0+d2, c1+c3, d1+d3]
+            return Sse.MoveLowToHigh(ab, cd) + Sse.MoveHighToLow(cd, ab); // [Σa, Σb, Σc, Σd]
+        }
+        return Vector128.Create(Vector128.Sum(qa), Vector128.Sum(qb), Vector128.Sum(qc), Vector128.Sum(qd));
     }
 
     /// <summary>Σ x∘y over the first <paramref name="vectorEnd"/> values a vector at a time, then the rest one by one.</summary>
