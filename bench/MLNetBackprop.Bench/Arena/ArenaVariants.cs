@@ -34,6 +34,7 @@ public static class ArenaVariants
         ["no-embedding"] = Shared(o => o.NumericEmbedding = NumericEmbedding.None),     // without periodic embeddings
         ["k8"] = Shared(o => o.EnsembleSize = 8),                                       // 8 networks instead of 4
         ["wide"] = Shared(o => o.HiddenLayers = [128, 128]),                            // wider networks
+        ["zscore"] = Shared(o => o.FeatureNormalization = FeatureNormalization.Standard), // z-scores instead of robust scaling + clip
 
         // No hidden layer: a linear model trained by the same loop (a sanity reference next to the linear peers).
         ["linear"] = Shared(o => o.HiddenLayers = []),
