@@ -69,6 +69,24 @@ public class AllocationTests
     }
 
     [Theory]
+    [InlineData(LossKind.SoftmaxCrossEntropy, Activation.Selu)]
+    [InlineData(LossKind.SigmoidCrossEntropy, Activation.Selu)]
+    [InlineData(LossKind.MeanSquaredError, Activation.Mish)]
+    public void TheTabularRecipesNetworkAllocatesNothingPerBatch(LossKind loss, Activation activation)
+    {
+        // Periodic embeddings of 17 of 40 features (the 512-bit and the generic paths both come up: 16 frequencies), the
+        // input scale, neural-tangent layers with their learning-rate factors, label smoothing.
+        var spec = new NetworkSpec
+        {
+            InputSize = 40, HiddenLayers = [64, 64], OutputSize = loss == LossKind.SoftmaxCrossEntropy ? 5 : 1, Loss = loss, Activation = activation,
+            Parametrization = Parametrization.NeuralTangent, InputScaling = true, EmbeddedFeatures = [.. Enumerable.Range(0, 17).Select(i => 2 * i + 1)],
+            LabelSmoothing = loss == LossKind.MeanSquaredError ? 0f : 0.1f,
+        };
+        var perBatch = BytesPerBatch(spec, Optimizer.Adam(0.04, beta2: 0.95), rows: 64 * 5 + 9, batch: 64);
+        Assert.All(perBatch, b => Assert.Equal(0, b));
+    }
+
+    [Theory]
     [InlineData(LossKind.MeanSquaredError)]
     [InlineData(LossKind.Huber)]
     [InlineData(LossKind.SigmoidCrossEntropy)]

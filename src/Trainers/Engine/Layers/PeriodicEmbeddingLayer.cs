@@ -150,7 +150,8 @@ public sealed class PeriodicEmbeddingLayer : Layer
         int rows = _input.Rows, block = _embedded.Length * Frequencies;
         if (outputGradient.Columns != OutputSize || outputGradient.Rows != rows)
             throw new ArgumentException($"Expected a {rows}×{OutputSize} gradient, got {outputGradient.Rows}×{outputGradient.Columns}.", nameof(outputGradient));
-        foreach (var p in Parameters) p.Gradient.AsSpan().Clear();
+        // Indexed: foreach over the IReadOnlyList would box an enumerator (an allocation per batch).
+        for (int i = 0; i < Parameters.Count; i++) Parameters[i].Gradient.AsSpan().Clear();
         var inputGradient = needInputGradient ? Matrix.Ensure(ref _inputGradient, rows, InputSize) : null;
         for (int r = 0; r < rows; r++)
         {
