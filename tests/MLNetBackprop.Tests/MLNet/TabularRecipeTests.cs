@@ -211,6 +211,29 @@ public class TabularRecipeTests(ITestOutputHelper output)
         finally { File.Delete(path); }
     }
 
+    [Fact]
+    public void ScoringARowOfAnEnsembleAllocatesNothing()
+    {
+        var ml = new MLContext(6);
+        var (x, y) = Datasets.Load("breast_cancer.csv");
+        var binary = ml.BinaryClassification.Trainers.Mlp(new MlpBinaryTrainer.Options { Epochs = 2 }).Fit(MLData.Bool(ml, x, y, Enumerable.Range(0, y.Length))).Model;
+        var wine = Wine(ml, out var wx, out _);
+        var multi = ml.MulticlassClassification.Trainers.Mlp(new MlpMulticlassTrainer.Options { Epochs = 2 }).Fit(wine).Model;
+        foreach (var (model, rows) in new[] { (binary, x), (multi, wx) })
+        {
+            var scratch = new MlpModelParameters.Scratch(model);
+            var output = new float[model.OutputSize];
+            long least = long.MaxValue;
+            for (int attempt = 0; attempt < 3 && least != 0; attempt++)
+            {
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                for (int r = 0; r < 10; r++) model.Forward(rows[r], output, scratch);
+                least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
+            }
+            Assert.Equal(0, least);
+        }
+    }
+
     private sealed class Prediction
     {
         public float[] Score { get; set; } = [];
