@@ -114,8 +114,16 @@ public abstract class MlpOptionsBase
     /// <summary>How the affine layers are parametrised and initialised (tabular <see cref="MLNetBackprop.Parametrization.NeuralTangent"/>; classic <see cref="MLNetBackprop.Parametrization.Standard"/>).</summary>
     public Parametrization Parametrization { get; set; }
 
-    /// <summary>How numeric features are encoded before the first layer (tabular <see cref="MLNetBackprop.NumericEmbedding.Periodic"/>; classic <see cref="MLNetBackprop.NumericEmbedding.None"/>).</summary>
+    /// <summary>
+    /// How numeric features are encoded before the first layer (tabular <see cref="MLNetBackprop.NumericEmbedding.Periodic"/>;
+    /// classic <see cref="MLNetBackprop.NumericEmbedding.None"/>). Periodic embeddings are used when the data has at most
+    /// <see cref="MaxEmbeddedFeatures"/> numeric features (more than two distinct values); with more (text features,
+    /// pixels) the network takes the features as they are and the log says so.
+    /// </summary>
     public NumericEmbedding NumericEmbedding { get; set; }
+
+    /// <summary>The most numeric features periodic embeddings are given (256).</summary>
+    public const int MaxEmbeddedFeatures = 256;
 
     /// <summary>
     /// A learnable scale per feature in front of the first layer, learning at 6× the rate (RealMLP's front scale; tabular

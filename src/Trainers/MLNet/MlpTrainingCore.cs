@@ -73,7 +73,7 @@ internal static class MlpTrainingCore
             FeatureNormalization.Robust => sample!.Fit(),
             _ => FeatureTransform.Identity(run.Features),
         };
-        run = run with { Embedded = run.WarmStart?.Spec.EmbeddedFeatures ?? (embed ? sample!.NumericFeatures() : []) };
+        run = run with { Embedded = run.WarmStart?.Spec.EmbeddedFeatures ?? (embed ? EmbeddedFeatures(run, sample!.NumericFeatures()) : []) };
         transform.ApplyInPlace(all.Features);
         if (validation is not null) transform.ApplyInPlace(validation.Features);
 
@@ -110,6 +110,19 @@ internal static class MlpTrainingCore
             return new MemberData(all.View(tr), va.Length > 0 ? all.View(va) : null, InMemory);
         }
         return FitMembers(run, Member, transform, labelMean, labelScale, parallel: true);
+    }
+
+    /// <summary>
+    /// The numeric features periodic embeddings are given: all of them, up to <see cref="MlpOptionsBase.MaxEmbeddedFeatures"/>;
+    /// beyond it (text features, pixels…) none, with a log message — they would multiply the first layer's inputs by 4.
+    /// </summary>
+    private static int[] EmbeddedFeatures(Run run, int[] numeric)
+    {
+        if (numeric.Length <= MlpOptionsBase.MaxEmbeddedFeatures) return numeric;
+        using var ch = run.Host.Start("Data");
+        ch.Info(MessageSensitivity.None, $"NumericEmbedding: {numeric.Length} numeric features exceed {MlpOptionsBase.MaxEmbeddedFeatures}; periodic embeddings are not used " +
+            "(they would multiply the first layer's inputs by 4). Set NumericEmbedding = None to silence this.");
+        return [];
     }
 
     /// <summary>
@@ -277,7 +290,7 @@ internal static class MlpTrainingCore
         bool embed = run.WarmStart is null && options.NumericEmbedding == NumericEmbedding.Periodic;
         var stats = statsRows.Scan(fitFeatures: run.WarmStart is null ? options.FeatureNormalization : FeatureNormalization.None,
             fitLabel: run.WarmStart is null && plan.Task == TaskKind.Regression, classes: plan.Classes, findNumeric: embed);
-        run = run with { Embedded = run.WarmStart?.Spec.EmbeddedFeatures ?? stats.NumericFeatures ?? [] };
+        run = run with { Embedded = run.WarmStart?.Spec.EmbeddedFeatures ?? (stats.NumericFeatures is { } numeric ? EmbeddedFeatures(run, numeric) : []) };
         if (stats.ClassCounts is { } counts) CheckClasses(counts, options.LabelColumnName);
         var transform = run.WarmStart?.Features ?? stats.Features ?? FeatureTransform.Identity(d);
         var (labelMean, labelScale) = plan.Task != TaskKind.Regression ? (0f, 1f)

@@ -20,7 +20,7 @@ internal static class RobustScaling
     /// <summary>k: row r of <paramref name="rows"/> (in reading order) is in the sample when r % k == 0.</summary>
     public static long Stride(long rows, int features)
     {
-        long cap = Math.Clamp(MaxSampleValues / Math.Max(1, features), 1024, MaxSampleRows);
+        long cap = Math.Clamp(MaxSampleValues / Math.Max(1, features), 1, MaxSampleRows);
         return Math.Max(1, (rows + cap - 1) / cap);
     }
 

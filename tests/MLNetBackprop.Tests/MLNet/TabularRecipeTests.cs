@@ -114,6 +114,20 @@ public class TabularRecipeTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void ManyNumericFeaturesAreNotEmbeddedAndTheLogSaysSo()
+    {
+        var ml = new MLContext(1);
+        var log = CaptureLog(ml);
+        var model = ml.BinaryClassification.Trainers.Mlp(new MlpBinaryTrainer.Options { Epochs = 1, EnsembleSize = 1 })
+            .Fit(new SyntheticDataView(300, MlpOptionsBase.MaxEmbeddedFeatures + 1, seed: 2)).Model;
+        Assert.Empty(model.Spec.EmbeddedFeatures);
+        Assert.Contains(log, l => l.Contains($"{MlpOptionsBase.MaxEmbeddedFeatures + 1} numeric features exceed {MlpOptionsBase.MaxEmbeddedFeatures}"));
+        var few = ml.BinaryClassification.Trainers.Mlp(new MlpBinaryTrainer.Options { Epochs = 1, EnsembleSize = 1 })
+            .Fit(new SyntheticDataView(300, 12, seed: 2)).Model;
+        Assert.Equal(Enumerable.Range(0, 12).ToArray(), few.Spec.EmbeddedFeatures);
+    }
+
+    [Fact]
     public void EnsembleFoldsAreDisjointStratifiedAndCoverEveryRow()
     {
         var targets = Enumerable.Range(0, 103).Select(i => (float)(i % 3 == 0 ? 0 : i % 7 == 0 ? 2 : 1)).ToArray();
