@@ -103,7 +103,7 @@ public static class FashionBench
             var ml = new MLContext(1);
             var train = ToDataView(ml, xTr, yTr);
             var test = ToDataView(ml, xTe, yTe);
-            var est = ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.MulticlassClassification.Trainers.Mlp(new MlpMulticlassTrainer.Options
+            var est = ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.MulticlassClassification.Trainers.Mlp(new MlpMulticlassTrainer.Options(MlpPreset.Classic)
             {
                 HiddenLayers = Hidden,
                 Epochs = epochs,

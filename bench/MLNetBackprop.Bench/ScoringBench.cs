@@ -90,7 +90,7 @@ public static class ScoringBench
         return nn.Sequential(layers);
     }
 
-    private static MlpMulticlassTrainer.Options MlpOptions(int[] hidden, int epochs, int batch, int threads) => new()
+    private static MlpMulticlassTrainer.Options MlpOptions(int[] hidden, int epochs, int batch, int threads) => new(MlpPreset.Classic)
     {
         HiddenLayers = hidden,
         Epochs = epochs,

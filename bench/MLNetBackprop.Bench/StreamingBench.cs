@@ -52,7 +52,7 @@ public static class StreamingBench
             if (e.Message.Contains("training rows")) { note = e.Message; Console.WriteLine(e.Message); }
             else if (e.Message.Contains("Epoch ")) Console.WriteLine(e.Message);
         };
-        var options = new MlpBinaryTrainer.Options
+        var options = new MlpBinaryTrainer.Options(MlpPreset.Classic)
         {
             HiddenLayers = [hidden], Epochs = epochs, BatchSize = batch, Seed = 1, NumberOfThreads = threads,
             MemoryBudgetMegabytes = budget, Optimizer = Optimizer.Adam(3e-3f),

@@ -85,15 +85,13 @@ public abstract class MlpPredictionTransformerBase : AppendingTransformerBase, I
             return parent.CreateGetters(new RowScorer(parent.Model, input, feature), isOutputActive);
         }
 
-        public override bool SupportsBatchedGetters => true;
+        public override bool SupportsBlocks => true;
 
-        public override Delegate?[]? CreateBatchedGetters(IDataView source, DataViewRowCursor input, Func<int, bool> isOutputActive, out IDisposable? owned)
+        public override BlockGetters? CreateBlockGetters(IRowBlock block, Func<int, bool> isOutputActive)
         {
-            owned = null;
             if (!Enumerable.Range(0, _outputs.Length).Any(isOutputActive)) return null;
-            var block = new MlpBlockScorer(parent.Model, source, feature, input);
-            owned = block;
-            return parent.CreateGetters(new RowScorer(parent.Model, input, feature, block), isOutputActive);
+            var scorer = new MlpBlockScorer(parent.Model, block, feature);
+            return new BlockGetters(parent.CreateGetters(new RowScorer(parent.Model, block, scorer), isOutputActive), scorer.MaxRows, scorer.Compute);
         }
     }
 
@@ -104,24 +102,35 @@ public abstract class MlpPredictionTransformerBase : AppendingTransformerBase, I
     private protected sealed class RowScorer
     {
         private readonly MlpModelParameters _model;
-        private readonly DataViewRow _input;
-        private readonly ValueGetter<VBuffer<float>> _getFeatures;
-        private readonly MlpModelParameters.Scratch _scratch;
-        private readonly float[] _dense;
-        private readonly string _column;
-        private readonly MlpBlockScorer? _block;
+        private readonly DataViewRow? _input;
+        private readonly ValueGetter<VBuffer<float>>? _getFeatures;
+        private readonly MlpModelParameters.Scratch? _scratch;
+        private readonly float[] _dense = [];
+        private readonly string _column = "";
+        private readonly IRowBlock? _block;
+        private readonly MlpBlockScorer? _blockScorer;
         private VBuffer<float> _buffer;
         private long _position = -1;
 
-        public RowScorer(MlpModelParameters model, DataViewRow input, DataViewSchema.Column feature, MlpBlockScorer? block = null)
+        /// <summary>Scores <paramref name="input"/>'s current row on demand.</summary>
+        public RowScorer(MlpModelParameters model, DataViewRow input, DataViewSchema.Column feature)
         {
-            _block = block;
             _model = model;
             _input = input;
             _getFeatures = input.GetGetter<VBuffer<float>>(feature);
             _scratch = new MlpModelParameters.Scratch(model);
             _dense = new float[model.InputSize];
             _column = feature.Name;
+            Output = new float[model.OutputSize];
+            Logits = new float[model.OutputSize];
+        }
+
+        /// <summary>Serves the row <paramref name="block"/> is on from the outputs <paramref name="scorer"/> computed for its block.</summary>
+        public RowScorer(MlpModelParameters model, IRowBlock block, MlpBlockScorer scorer)
+        {
+            _model = model;
+            _block = block;
+            _blockScorer = scorer;
             Output = new float[model.OutputSize];
             Logits = new float[model.OutputSize];
         }
@@ -134,18 +143,21 @@ public abstract class MlpPredictionTransformerBase : AppendingTransformerBase, I
 
         public void Ensure()
         {
-            long position = _input.Position;
-            if (position == _position && position >= 0) return;
-            if (_block is not null && _block.TryGet(position, Logits, Output))
+            if (_block is not null)
             {
-                _position = position;
+                long at = _block.StartPosition + _block.Current;
+                if (at == _position && at >= 0) return;
+                _blockScorer!.Get(_block.Current, Logits, Output);
+                _position = at;
                 return;
             }
-            _getFeatures(ref _buffer);
+            long position = _input!.Position;
+            if (position == _position && position >= 0) return;
+            _getFeatures!(ref _buffer);
             if (_buffer.Length != _dense.Length)
                 throw new InvalidOperationException($"Feature column '{_column}', row {position}: the vector has {_buffer.Length} values; the model expects {_dense.Length}.");
             _buffer.CopyTo(_dense);
-            _model.Forward(_dense, Logits, _scratch);
+            _model.Forward(_dense, Logits, _scratch!);
             Logits.CopyTo(Output, 0);
             _model.ApplyLink(Output);
             _position = position;

@@ -110,29 +110,47 @@ namespace MLNetBackprop.Internals
         public abstract Delegate?[] CreateGetters(DataViewRow input, Func<int, bool> isOutputActive);
 
         /// <summary>
-        /// Whether <see cref="CreateBatchedGetters"/> may return getters. When true, an unshuffled cursor set is served
-        /// as one block-scored cursor instead of split per-row cursors.
+        /// Whether <see cref="CreateBlockGetters"/> may return getters. When true, an unshuffled cursor reads its input
+        /// ahead in blocks of rows (once: the caller's data is enumerated a single time) and the mapper computes each
+        /// block's outputs together; an unshuffled cursor set is served as one such cursor.
         /// </summary>
-        public virtual bool SupportsBatchedGetters => false;
+        public virtual bool SupportsBlocks => false;
 
         /// <summary>
-        /// Optional block-scoring variant of <see cref="CreateGetters"/> for a cursor over <paramref name="source"/>
-        /// opened without shuffling and not part of a cursor set: the mapper may open its own cursors over
-        /// <paramref name="source"/> (e.g. a look-ahead that computes the outputs of many rows at once) as long as the
-        /// getters return exactly what <see cref="CreateGetters"/>' getters would for <paramref name="input"/>'s current
-        /// row. Resources (such cursors) go into <paramref name="owned"/>, disposed with the cursor.
-        /// Returns <see langword="null"/> (the default) to use <see cref="CreateGetters"/>.
+        /// Optional block variant of <see cref="CreateGetters"/>: getters for the active outputs of the row
+        /// <paramref name="block"/> is serving, computed for all the block's rows at once when it fills. The getters must
+        /// return exactly what <see cref="CreateGetters"/>' getters would for that row. Returns <see langword="null"/>
+        /// (the default) to score row by row.
         /// </summary>
-        /// <param name="source">The view <paramref name="input"/> was opened on (schema <see cref="InputSchema"/>).</param>
-        /// <param name="input">The cursor the getters read (its dependency columns are active).</param>
+        /// <param name="block">The rows read ahead (their dependency columns' values).</param>
         /// <param name="isOutputActive">Which outputs are requested.</param>
-        /// <param name="owned">Set to what the cursor must dispose, or null.</param>
-        public virtual Delegate?[]? CreateBatchedGetters(IDataView source, DataViewRowCursor input, Func<int, bool> isOutputActive, out IDisposable? owned)
-        {
-            owned = null;
-            return null;
-        }
+        public virtual BlockGetters? CreateBlockGetters(IRowBlock block, Func<int, bool> isOutputActive) => null;
     }
+
+    /// <summary>
+    /// The rows a block cursor has read ahead from its input and serves one at a time: row i of the block (0 ≤ i &lt;
+    /// <see cref="Count"/>) is the input's row <see cref="StartPosition"/> + i.
+    /// </summary>
+    internal interface IRowBlock
+    {
+        /// <summary>Rows held.</summary>
+        int Count { get; }
+
+        /// <summary>The block row being served.</summary>
+        int Current { get; }
+
+        /// <summary>The cursor position of block row 0.</summary>
+        long StartPosition { get; }
+
+        /// <summary>The held values of input column <paramref name="column"/> (one of the mapper's dependencies), slot i = block row i.</summary>
+        T[] Values<T>(DataViewSchema.Column column);
+    }
+
+    /// <summary>What a mapper gives a block cursor: output getters, the largest block, and the computation run on each filled block.</summary>
+    /// <param name="Getters">One entry per appended column: a getter for an active output, null otherwise.</param>
+    /// <param name="MaxRows">The most rows per block.</param>
+    /// <param name="Compute">Called with the number of rows after each fill, before any of them is served.</param>
+    internal sealed record BlockGetters(Delegate?[] Getters, int MaxRows, Action<int> Compute);
 
     /// <summary>A mapper together with the output schema it produces.</summary>
     internal sealed class BoundAppending
@@ -234,7 +252,7 @@ namespace MLNetBackprop.Internals
         public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null)
         {
             var (outActive, inputs) = _bound.Plan(columnsNeeded);
-            return Create(_source.GetRowCursor(inputs, rand), outActive, rand);
+            return Create(_source.GetRowCursor(inputs, rand), outActive, inputs, rand);
         }
 
         public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null)
@@ -243,8 +261,8 @@ namespace MLNetBackprop.Internals
             // A set asked for without a shuffle (ML.NET's downstream transforms and evaluators ask for one on every
             // cursor when there are several cores): when the mapper scores blocks, one block-scored cursor is worth more
             // than split per-row cursors (its block product is itself multi-threaded). A set may have fewer than n cursors.
-            if (rand is null && _bound.Mapper.SupportsBatchedGetters && outActive.Any(a => a))
-                return [Create(_source.GetRowCursor(inputs), outActive, rand)];
+            if (rand is null && _bound.Mapper.SupportsBlocks && outActive.Any(a => a))
+                return [Create(_source.GetRowCursor(inputs), outActive, inputs, rand)];
             var inners = _source.GetRowCursorSet(inputs, n, rand);
             var result = new DataViewRowCursor[inners.Length];
             for (int i = 0; i < inners.Length; i++)
@@ -252,15 +270,13 @@ namespace MLNetBackprop.Internals
             return result;
         }
 
-        private AppendedCursor Create(DataViewRowCursor inner, bool[] outActive, Random? rand)
+        private DataViewRowCursor Create(DataViewRowCursor inner, bool[] outActive, DataViewSchema.Column[] inputs, Random? rand)
         {
-            // Without a shuffle, the mapper may score blocks of rows through its own look-ahead cursor.
-            if (rand is null && outActive.Any(a => a))
+            // Without a shuffle, a mapper that computes blocks gets them from a cursor that reads the input ahead, once.
+            if (rand is null && outActive.Any(a => a) && _bound.Mapper.SupportsBlocks)
             {
-                var batched = _bound.Mapper.CreateBatchedGetters(_source, inner, j => outActive[j], out var owned);
-                if (batched is not null)
-                    return new AppendedCursor(inner, _bound, outActive, batched, owned);
-                owned?.Dispose();
+                var block = BlockAppendedCursor.TryCreate(inner, _bound, outActive, inputs);
+                if (block is not null) return block;
             }
             return new AppendedCursor(inner, _bound, outActive);
         }
@@ -273,16 +289,14 @@ namespace MLNetBackprop.Internals
         private readonly DataViewSchema _schema;
         private readonly bool[] _outActive;
         private readonly Delegate?[] _getters;
-        private readonly IDisposable? _owned;
         private bool _disposed;
 
-        public AppendedCursor(DataViewRowCursor input, BoundAppending bound, bool[] outActive, Delegate?[]? getters = null, IDisposable? owned = null)
+        public AppendedCursor(DataViewRowCursor input, BoundAppending bound, bool[] outActive)
         {
             _input = input;
             _schema = bound.OutputSchema;
             _outActive = outActive;
-            _getters = getters ?? (outActive.Any(a => a) ? bound.Mapper.CreateGetters(input, j => outActive[j]) : new Delegate?[outActive.Length]);
-            _owned = owned;
+            _getters = outActive.Any(a => a) ? bound.Mapper.CreateGetters(input, j => outActive[j]) : new Delegate?[outActive.Length];
         }
 
         public override DataViewSchema Schema => _schema;
@@ -300,10 +314,7 @@ namespace MLNetBackprop.Internals
             if (_disposed)
                 return;
             if (disposing)
-            {
-                _owned?.Dispose();
                 _input.Dispose();
-            }
             _disposed = true;
             base.Dispose(disposing);
         }
