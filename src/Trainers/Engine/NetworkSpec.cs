@@ -75,16 +75,23 @@ public sealed record NetworkSpec
     /// </summary>
     public long StateValueCount()
     {
-        long m = EmbeddedFeatures.Length, p = EmbeddingFrequencies, q = EmbeddingOutputs;
-        long width = InputSize + m * q;
-        long values = m * (2 * p + q * p + q) + (InputScaling ? width : 0);
-        foreach (int units in HiddenLayers)
+        // checked: a forged or absurd spec overflows here with an exception, never wraps around to a small count.
+        checked
         {
-            values += width * units + units + (BatchNorm ? 4L * units : 0);
-            width = units;
+            long m = EmbeddedFeatures.Length, p = EmbeddingFrequencies, q = EmbeddingOutputs;
+            long width = InputSize + m * q;
+            long values = m * (2 * p + q * p + q) + (InputScaling ? width : 0);
+            foreach (int units in HiddenLayers)
+            {
+                values += width * units + units + (BatchNorm ? 4L * units : 0);
+                width = units;
+            }
+            return values + width * OutputSize + OutputSize;
         }
-        return values + width * OutputSize + OutputSize;
     }
+
+    /// <summary>The most values one parameter may hold (a .NET array's limit).</summary>
+    public const long MaxParameterValues = 0x7FFFFFC7;
 
     /// <summary>Checks every value, naming the first one out of range.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A value is out of range.</exception>
@@ -121,6 +128,15 @@ public sealed record NetworkSpec
             foreach (float w in ClassWeights)
                 if (!(w >= 0 && float.IsFinite(w)))
                     throw new ArgumentOutOfRangeException(nameof(ClassWeights), w, "Class weights must be finite numbers ≥ 0.");
+        }
+        long fanIn = InputSize + (long)EmbeddedFeatures.Length * EmbeddingOutputs;
+        for (int i = 0; i <= HiddenLayers.Length; i++)
+        {
+            long units = i < HiddenLayers.Length ? HiddenLayers[i] : OutputSize;
+            if (fanIn * units > MaxParameterValues)
+                throw new ArgumentOutOfRangeException(i < HiddenLayers.Length ? nameof(HiddenLayers) : nameof(OutputSize), units,
+                    $"A {fanIn} × {units} weight matrix has {fanIn * units:N0} values, more than one array holds ({MaxParameterValues:N0}); use narrower layers.");
+            fanIn = units;
         }
     }
 }

@@ -108,11 +108,13 @@ internal sealed class DataViewRows : ISequentialRows
         var x = new float[d];
         var y = new float[1];
         long n = 0;
+        bool anyWeight = false;
         using (var reader = new Reader(this))
         {
             while (reader.MoveNext())
             {
-                reader.Read(x, y, out _);
+                reader.Read(x, y, out float weight);
+                anyWeight |= weight != 0;
                 features?.AddToMean(x);
                 label?.AddToMean(y);
                 if (counts is not null) counts[(int)y[0]]++;
@@ -125,6 +127,8 @@ internal sealed class DataViewRows : ISequentialRows
                 ? $"The training data has no usable rows: all {Skipped} rows were skipped because feature column '{_columns.Features.Name}' holds NaN or infinite values (SkipRowsWithNonFiniteFeatures)."
                 : $"The training data has no rows (feature column '{_columns.Features.Name}').");
         Rows = n;
+        if (_columns.Weight is { } weights && !anyWeight)
+            throw new InvalidOperationException($"Every example weight in column '{weights.Name}' of the training data is 0: there is nothing to train on (weights must be ≥ 0 and not all 0).");
         long stride = RobustScaling.Stride(n, d);
         var sample = fitFeatures == FeatureNormalization.Robust || findNumeric ? new RobustScaling.Sample(d, RobustScaling.SampleRows(n, stride)) : null;
         if (features is not null || label is not null || sample is not null)

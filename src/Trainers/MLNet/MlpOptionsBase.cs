@@ -249,6 +249,8 @@ public abstract class MlpOptionsBase
         if (NumberOfThreads is { } t && t < 1) throw new ArgumentOutOfRangeException(nameof(NumberOfThreads), t, "NumberOfThreads must be ≥ 1.");
         if (EnsembleSize < 1 || EnsembleSize > MaxEnsembleSize) throw new ArgumentOutOfRangeException(nameof(EnsembleSize), EnsembleSize, $"EnsembleSize must be in [1, {MaxEnsembleSize}].");
         if (CheckpointEvery < 1) throw new ArgumentOutOfRangeException(nameof(CheckpointEvery), CheckpointEvery, "CheckpointEvery must be ≥ 1.");
+        if (CheckpointPath is not null && string.IsNullOrWhiteSpace(CheckpointPath))
+            throw new ArgumentOutOfRangeException(nameof(CheckpointPath), CheckpointPath, "CheckpointPath must be null (no checkpoints) or name a file.");
         if (ResumeFromCheckpoint && string.IsNullOrWhiteSpace(CheckpointPath))
             throw new ArgumentOutOfRangeException(nameof(CheckpointPath), CheckpointPath, "ResumeFromCheckpoint needs a CheckpointPath.");
         EarlyStopping?.Validate();

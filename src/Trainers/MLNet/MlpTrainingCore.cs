@@ -198,6 +198,16 @@ internal static class MlpTrainingCore
             HuberDelta = plan.HuberDelta,
         };
         long seed = run.MemberSeed(member);
+        try
+        {
+            spec.Validate();
+        }
+        catch (ArgumentOutOfRangeException e) when (e.ParamName is nameof(NetworkSpec.HiddenLayers) or nameof(NetworkSpec.OutputSize))
+        {
+            throw new ArgumentOutOfRangeException(e.ParamName == nameof(NetworkSpec.OutputSize) ? options.LabelColumnName : nameof(MlpOptionsBase.HiddenLayers), e.ActualValue,
+                $"{e.Message.Split(" (Parameter")[0]} (feature column '{options.FeatureColumnName}' has {run.Features} slots).");
+        }
+        CheckMemory(run, spec);
         var network = new Network(spec, seed);
         if (run.WarmStart is { } warm)
         {
@@ -240,6 +250,23 @@ internal static class MlpTrainingCore
         var history = trainer.Train(data.Train, data.Validation);
         ch.Info(MessageSensitivity.None, history.StopReason);
         return (network, history);
+    }
+
+    /// <summary>
+    /// Refuses, before anything is allocated, a network whose training state — parameters, gradients, the optimizer's
+    /// slots and the best-epoch copy, for every network training at once — would not fit the memory this process may use.
+    /// </summary>
+    private static void CheckMemory(Run run, NetworkSpec spec)
+    {
+        long values = spec.StateValueCount();
+        int parallel = Math.Max(1, Math.Min(run.EnsembleSize, run.Options.NumberOfThreads ?? Kernels.MaxThreads));
+        double bytes = values * 4.0 * (3 + 3) * parallel; // value, gradient, best copy + up to 3 optimizer slots
+        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (bytes > available)
+            throw new ArgumentOutOfRangeException(nameof(MlpOptionsBase.HiddenLayers), $"[{string.Join(", ", spec.HiddenLayers)}]",
+                $"HiddenLayers [{string.Join(", ", spec.HiddenLayers)}] on {run.Features} features gives {values:N0} parameters per network; training " +
+                $"{parallel} at a time needs about {bytes / (1 << 30):F1} GB for their values, gradients and optimizer state, more than the " +
+                $"{available / (double)(1 << 30):F1} GB this process may use. Use narrower HiddenLayers (or a smaller EnsembleSize or NumberOfThreads).");
     }
 
     /// <summary>Rows per shuffle block when streaming and <see cref="MlpOptionsBase.ShuffleBlockRows"/> is null. Small, because the block size does not change a streamed epoch's cost (see <see cref="StreamedRows"/>), only how well it mixes.</summary>

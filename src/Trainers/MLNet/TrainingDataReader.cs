@@ -76,8 +76,11 @@ internal static class TrainingDataReader
         if (columns.Weight is { } w) active.Add(w);
         int d = columns.FeatureCount;
         long? known = data.GetRowCount();
-        int capacity = known is > 0 and < int.MaxValue ? (int)known.Value : 1024;
-        var features = new float[checked(capacity * d)];
+        // The row count a view reports only sizes the first allocation, up to 65,536 rows: a view that overstates it
+        // must not make us allocate what its rows will never fill (the arrays double as rows arrive).
+        int capacity = known is > 0 ? (int)Math.Min(known.Value, 1 << 16) : 1024;
+        capacity = (int)Math.Max(1, Math.Min(capacity, Array.MaxLength / Math.Max(1, d)));
+        var features = new float[capacity * d];
         var targets = new float[capacity];
         float[]? weights = columns.Weight is null ? null : new float[capacity];
 
@@ -94,8 +97,12 @@ internal static class TrainingDataReader
             if ((rowIndex & 1023) == 0) cancellation.ThrowIfCancellationRequested();
             if (n == capacity)
             {
-                capacity = checked(capacity * 2);
-                Array.Resize(ref features, checked(capacity * d));
+                long grown = Math.Min(2L * capacity, Array.MaxLength / Math.Max(1, d));
+                if (grown <= capacity)
+                    throw new InvalidOperationException($"The {role} data does not fit in memory as one array: {n:N0}+ rows × {d:N0} slots of feature column '{featureName}' " +
+                        $"exceed {Array.MaxLength:N0} values. Set MemoryBudgetMegabytes to stream it from the IDataView instead.");
+                capacity = (int)grown;
+                Array.Resize(ref features, capacity * d);
                 Array.Resize(ref targets, capacity);
                 if (weights is not null) Array.Resize(ref weights, capacity);
             }
@@ -121,6 +128,8 @@ internal static class TrainingDataReader
                 ? $"The {role} data has no usable rows: all {skipped} rows were skipped because feature column '{featureName}' holds NaN or infinite values (SkipRowsWithNonFiniteFeatures)."
                 : $"The {role} data has no rows (feature column '{featureName}'{labelPart}).");
         }
+        if (weights is not null && weights.AsSpan(0, n).IndexOfAnyExcept(0f) < 0)
+            throw new InvalidOperationException($"Every example weight in column '{columns.Weight!.Value.Name}' of the {role} data is 0: there is nothing to train on (weights must be ≥ 0 and not all 0).");
         return new Dataset(new Matrix(n, d, features), targets, 1, weights);
     }
 

@@ -202,7 +202,11 @@ public sealed class TrainingCheckpoint
     {
         var r = new CheckpointReader(body);
         var spec = ReadSpec(r, version);
-        // The spec fixes every length that follows: check them against a network built from it.
+        // The spec fixes every length that follows. The state alone takes 4 bytes per value: check that the body holds
+        // it before building a network of that size, so a forged spec cannot make us allocate what the file does not hold.
+        long stateValues = spec.StateValueCount();
+        if (stateValues * 4 > r.Remaining)
+            throw new InvalidDataException($"Checkpoint field 'spec' describes a network of {stateValues} values ({stateValues * 4} bytes of state); only {r.Remaining} bytes remain.");
         var shape = new Network(spec, 0);
         var stateShape = shape.StateBuffers();
         int parameterCount = shape.Parameters.Count;

@@ -1,0 +1,145 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using MLNetBackprop.Engine;
+using MLNetBackprop.Tests.MLNet;
+
+namespace MLNetBackprop.Tests.Hardening;
+
+/// <summary>
+/// Hardening, round two (issue 11): a forged checkpoint is refused before it is allocated, absurd networks and data sizes
+/// fail early naming what to change, a lying row count allocates nothing extra, all-zero weights are refused, an empty
+/// checkpoint path is an option error. (Reading the caller's rows once is in <c>MLNet/OnePassScoringTests</c>.)
+/// </summary>
+public class RoundTwoTests
+{
+    /// <summary>A checkpoint body with only a spec in it: 16384 → [16384] → 2, nothing after.</summary>
+    private static byte[] ForgedCheckpoint(int inputs, int hidden)
+    {
+        var w = new CheckpointWriter();
+        w.Write(inputs);
+        w.Write(new[] { hidden });
+        w.Write((int)Activation.Relu);
+        w.Write(0.01f);
+        w.Write(false);
+        w.Write(0f);
+        w.Write(2);
+        w.Write((int)LossKind.SoftmaxCrossEntropy);
+        w.Write((int)WeightInit.Auto);
+        w.Write(false);
+        w.Write(0f);
+        w.Write(1f);
+        w.Write((int)Parametrization.Standard);
+        w.Write(false);
+        w.Write(Array.Empty<int>());
+        w.Write(16);
+        w.Write(3);
+        return CheckpointFile.Frame(w.ToArray(), TrainingCheckpoint.FormatVersion);
+    }
+
+    [Theory]
+    [InlineData(16384, 16384)]
+    [InlineData(46000, 46000)]
+    [InlineData(65536, 65536)]
+    public void AForgedCheckpointIsRefusedBeforeItsNetworkIsAllocated(int inputs, int hidden)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"mlnbp-forged-{Guid.NewGuid():N}.ckpt");
+        try
+        {
+            var file = ForgedCheckpoint(inputs, hidden);
+            Assert.True(file.Length < 200);
+            File.WriteAllBytes(path, file);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            var e = Assert.Throws<InvalidDataException>(() => TrainingCheckpoint.Load(path));
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            Assert.Contains("spec", e.Message);
+            Assert.True(allocated < 1 << 20, $"{allocated} bytes allocated for a {file.Length}-byte file");
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
+    public void AWeightMatrixTooLargeForAnArrayNamesHiddenLayers()
+    {
+        var ml = new MLContext(1);
+        var (x, y) = Datasets.Load("iris.csv");
+        var data = MLData.Float(ml, x, y, Enumerable.Range(0, y.Length));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            ml.Regression.Trainers.Mlp(new MlpRegressionTrainer.Options { HiddenLayers = [100_000, 100_000], EnsembleSize = 1 }).Fit(data));
+        Assert.Equal("HiddenLayers", e.ParamName);
+        Assert.Contains("narrower", e.Message);
+    }
+
+    [Fact]
+    public void ANetworkLargerThanTheMemoryIsRefusedNamingHiddenLayers()
+    {
+        var ml = new MLContext(1);
+        var (x, y) = Datasets.Load("iris.csv");
+        var data = MLData.Float(ml, x, y, Enumerable.Range(0, y.Length));
+        // Wide enough that value + gradient + best copy + 3 optimizer slots for every network training at once need twice
+        // the memory this process may use, each matrix still fitting an array.
+        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        int parallel = 64;
+        long width = (long)Math.Ceiling(Math.Sqrt(2.0 * available / (24.0 * parallel)));
+        width = Math.Clamp(width, 1000, 46_000);
+        var options = new MlpRegressionTrainer.Options { HiddenLayers = [(int)width, (int)width], EnsembleSize = parallel, NumberOfThreads = parallel };
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => ml.Regression.Trainers.Mlp(options).Fit(data));
+        Assert.Equal("HiddenLayers", e.ParamName);
+        Assert.Contains("GB", e.Message);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 64 << 20);
+    }
+
+    /// <summary>A view that reports far more rows than it has.</summary>
+    private sealed class LyingCountView(IDataView inner, long claimed) : IDataView
+    {
+        public bool CanShuffle => inner.CanShuffle;
+        public DataViewSchema Schema => inner.Schema;
+        public long? GetRowCount() => claimed;
+        public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null) => inner.GetRowCursor(columnsNeeded, rand);
+        public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) => inner.GetRowCursorSet(columnsNeeded, n, rand);
+    }
+
+    [Fact]
+    public void AViewThatOverstatesItsRowCountAllocatesNoMoreThanItsRows()
+    {
+        var ml = new MLContext(1);
+        var (x, y) = Datasets.Load("wine.csv");
+        var data = new LyingCountView(MLData.Float(ml, x, y, Enumerable.Range(0, y.Length)), 400_000_000);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var dataset = TrainingDataReader.Read(data, TrainingDataReader.CheckSchema(data.Schema, TaskKind.Regression, "Features", "Label", null), TaskKind.Regression, false, out _);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(y.Length, dataset.Rows);
+        Assert.True(allocated < 16 << 20, $"{allocated} bytes for {y.Length} rows");
+    }
+
+    public sealed class WeightedRow
+    {
+        [VectorType(4)]
+        public float[] Features { get; set; } = [];
+
+        public float Label { get; set; }
+
+        public float Weight { get; set; }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AllZeroExampleWeightsAreRefusedNamingTheColumn(bool streamed)
+    {
+        // 60,000 rows × (4 features + label + weight) × 4 bytes = 1.4 MB: streamed under a 1 MB budget.
+        var ml = new MLContext(1);
+        var rows = Enumerable.Range(0, streamed ? 60_000 : 3000).Select(i => new WeightedRow { Features = [i, i % 7, 1, 2], Label = i % 3, Weight = 0 }).ToList();
+        var options = new MlpRegressionTrainer.Options { ExampleWeightColumnName = "Weight", Epochs = 1, MemoryBudgetMegabytes = streamed ? 1 : null };
+        var e = Assert.Throws<InvalidOperationException>(() => ml.Regression.Trainers.Mlp(options).Fit(ml.Data.LoadFromEnumerable(rows)));
+        Assert.Contains("'Weight'", e.Message);
+        Assert.Contains("is 0", e.Message);
+    }
+
+    [Fact]
+    public void AnEmptyCheckpointPathIsAnOptionError()
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new MLContext(1).Regression.Trainers.Mlp(new MlpRegressionTrainer.Options { CheckpointPath = " " }));
+        Assert.Equal("CheckpointPath", e.ParamName);
+    }
+}
