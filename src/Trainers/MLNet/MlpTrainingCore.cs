@@ -244,9 +244,15 @@ internal static class MlpTrainingCore
             CheckpointEvery = options.CheckpointEvery,
             ShuffleBlockRows = options.ShuffleBlockRows,
         };
-        var trainer = options.ResumeFromCheckpoint && File.Exists(checkpoint)
-            ? NetworkTrainer.Resume(network, settings, checkpoint!)
-            : new NetworkTrainer(network, settings);
+        NetworkTrainer trainer;
+        if (options.ResumeFromCheckpoint && File.Exists(checkpoint))
+        {
+            var saved = TrainingCheckpoint.Load(checkpoint);
+            if (SpecDifference(saved.Spec, spec, options) is { } difference)
+                throw new ArgumentException($"Cannot resume from checkpoint '{checkpoint}': {difference.Message} Start afresh (ResumeFromCheckpoint = false) or use the run's options.", difference.Option);
+            trainer = NetworkTrainer.Resume(network, settings, saved);
+        }
+        else trainer = new NetworkTrainer(network, settings);
         var history = trainer.Train(data.Train, data.Validation);
         ch.Info(MessageSensitivity.None, history.StopReason);
         return (network, history);
@@ -455,6 +461,41 @@ internal static class MlpTrainingCore
         for (int i = 0; i < data.Rows; i++)
             w[i] = classWeights[(int)data.Targets[i]] * (data.Weights?[i] ?? 1f);
         return new Dataset(data.Features, data.Targets, data.TargetWidth, w);
+    }
+
+    /// <summary>The first field where a checkpoint's network differs from the one the options describe, named as the option.</summary>
+    private static (string Option, string Message)? SpecDifference(NetworkSpec saved, NetworkSpec now, MlpOptionsBase options)
+    {
+        static string Show<T>(T v) => v switch { int[] a => $"[{string.Join(", ", a)}]", float[] f => $"[{string.Join(", ", f)}]", null => "none", _ => $"{v}" };
+        (string, object?, object?)[] fields =
+        [
+            (options.FeatureColumnName, saved.InputSize, now.InputSize),
+            (options.LabelColumnName, saved.OutputSize, now.OutputSize),
+            (nameof(MlpOptionsBase.HiddenLayers), saved.HiddenLayers, now.HiddenLayers),
+            (nameof(MlpOptionsBase.Activation), saved.Activation, now.Activation),
+            (nameof(MlpOptionsBase.LeakyReluSlope), saved.LeakySlope, now.LeakySlope),
+            (nameof(MlpOptionsBase.BatchNorm), saved.BatchNorm, now.BatchNorm),
+            (nameof(MlpOptionsBase.Dropout), saved.Dropout, now.Dropout),
+            (nameof(MlpOptionsBase.WeightInit), saved.WeightInit, now.WeightInit),
+            (nameof(MlpOptionsBase.Parametrization), saved.Parametrization, now.Parametrization),
+            (nameof(MlpOptionsBase.LearnFeatureScales), saved.InputScaling, now.InputScaling),
+            (nameof(MlpOptionsBase.NumericEmbedding), saved.EmbeddedFeatures, now.EmbeddedFeatures),
+            ("LabelSmoothing", saved.LabelSmoothing, now.LabelSmoothing),
+            ("Loss", saved.Loss, now.Loss),
+            ("HuberDelta", saved.HuberDelta, now.HuberDelta),
+            ("ClassWeights", saved.ClassWeights, now.ClassWeights),
+        ];
+        foreach (var (option, a, b) in fields)
+        {
+            bool same = (a, b) switch
+            {
+                (int[] x, int[] y) => x.SequenceEqual(y),
+                (float[] x, float[] y) => x.SequenceEqual(y),
+                _ => Equals(a, b),
+            };
+            if (!same) return (option, $"{option} differs from the checkpointed run's: it was {Show(a)}, it is now {Show(b)}.");
+        }
+        return null;
     }
 
     private static void CheckCompatible(NetworkSpec trained, NetworkSpec wanted)

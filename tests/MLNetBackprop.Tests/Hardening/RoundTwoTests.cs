@@ -136,6 +136,62 @@ public class RoundTwoTests
         Assert.Contains("is 0", e.Message);
     }
 
+    [Theory]
+    [InlineData("BatchSize")]
+    [InlineData("Optimizer")]
+    [InlineData("Seed")]
+    [InlineData("L2")]
+    [InlineData("data")]
+    [InlineData("ValidationFraction")]
+    [InlineData("FeatureNormalization")]
+    [InlineData("HiddenLayers")]
+    [InlineData("Epochs")]
+    public void AResumeOfADifferentRunIsRefusedNamingTheDifference(string change)
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"mlnbp-resume-{Guid.NewGuid():N}.ckpt");
+        try
+        {
+            var (x, y) = Datasets.Load("wine.csv");
+            var ml = new MLContext(7);
+            IDataView Data(int rows) => MLData.Bool(ml, x, y, Enumerable.Range(0, rows));
+            MlpBinaryTrainer.Options Options() => new(MlpPreset.Classic) { HiddenLayers = [8], Epochs = 3, Seed = 7, CheckpointPath = path, NumberOfThreads = 1 };
+            ml.BinaryClassification.Trainers.Mlp(Options()).Fit(Data(y.Length));
+            Assert.True(File.Exists(path));
+
+            var options = Options();
+            options.ResumeFromCheckpoint = true;
+            options.Epochs = 5;
+            int rows = y.Length;
+            switch (change)
+            {
+                case "BatchSize": options.BatchSize = 16; break;
+                case "Optimizer": options.Optimizer = Optimizer.Adam(2e-3); break;
+                case "Seed": options.Seed = 8; break;
+                case "L2": options.L2 = 0.5f; break;
+                case "data": rows = y.Length - 10; break;
+                case "ValidationFraction": options.ValidationFraction = 0.2f; break;
+                case "FeatureNormalization": options.FeatureNormalization = FeatureNormalization.Robust; break;
+                case "HiddenLayers": options.HiddenLayers = [9]; break;
+                case "Epochs": options.Epochs = 2; break;
+            }
+            var e = Assert.ThrowsAny<ArgumentException>(() => ml.BinaryClassification.Trainers.Mlp(options).Fit(Data(rows)));
+            string expected = change switch
+            {
+                "data" or "ValidationFraction" or "FeatureNormalization" => "training data differs", // other rows, or other values in them
+                "Epochs" => "Epochs is 2",
+                _ => change,
+            };
+            Assert.Contains(expected, e.Message);
+
+            // The same run resumes.
+            var same = Options();
+            same.ResumeFromCheckpoint = true;
+            same.Epochs = 5;
+            Assert.Equal(5, ml.BinaryClassification.Trainers.Mlp(same).Fit(Data(y.Length)).History.Epochs.Count);
+        }
+        finally { File.Delete(path); }
+    }
+
     [Fact]
     public void AnEmptyCheckpointPathIsAnOptionError()
     {

@@ -20,8 +20,12 @@ namespace MLNetBackprop.Engine;
 /// </summary>
 public sealed class TrainingCheckpoint
 {
-    /// <summary>The format version this build writes (and the highest it reads; version 1, without the parametrisation and input scaling, is still read).</summary>
-    public const int FormatVersion = 2;
+    /// <summary>
+    /// The format version this build writes (and the highest it reads). Version 1 lacks the spec's parametrisation, input
+    /// scaling and embeddings; versions 1 and 2 lack the run's identity (<see cref="RunIdentity"/>), so resuming them
+    /// cannot check that the settings and data are the same. Both are still read.
+    /// </summary>
+    public const int FormatVersion = 3;
 
     private TrainingCheckpoint(NetworkSpec spec, TrainingHistory history, int epochsCompleted)
     {
@@ -51,6 +55,9 @@ public sealed class TrainingCheckpoint
     internal int EpochsSinceBest { get; private init; }
     internal float[][]? BestState { get; private init; }
 
+    /// <summary>What defined the run (settings, data fingerprint); null for a checkpoint written before version 3.</summary>
+    internal RunIdentity? Identity { get; private init; }
+
     /// <summary>Reads and verifies a checkpoint file.</summary>
     /// <param name="path">The file written by a training run.</param>
     /// <exception cref="InvalidDataException">The file is not a checkpoint, of an unknown version, truncated or corrupted; the message names the field.</exception>
@@ -71,7 +78,7 @@ public sealed class TrainingCheckpoint
 
     // ---- Capture and restore ------------------------------------------------------------------
 
-    internal static TrainingCheckpoint Capture(Network network, OptimizerState optimizer, TrainingRun run)
+    internal static TrainingCheckpoint Capture(Network network, OptimizerState optimizer, TrainingRun run, RunIdentity identity)
     {
         var history = new TrainingHistory();
         foreach (var report in run.History.Epochs) history.Add(report);
@@ -88,6 +95,7 @@ public sealed class TrainingCheckpoint
             BestEpoch = run.BestEpoch,
             EpochsSinceBest = run.EpochsSinceBest,
             BestState = run.BestState?.Select(b => (float[])b.Clone()).ToArray(),
+            Identity = identity,
         };
     }
 
@@ -195,6 +203,19 @@ public sealed class TrainingCheckpoint
             w.Write(e.Elapsed.Ticks);
             w.Write(e.GradientNorms);
         }
+
+        w.Write(Identity is not null);
+        if (Identity is not null)
+        {
+            w.Write(Identity.Settings.Count);
+            foreach (var (name, value) in Identity.Settings)
+            {
+                w.Write(name);
+                w.Write(value);
+            }
+            w.Write(Identity.Rows);
+            w.Write((long)Identity.DataHash);
+        }
         return w.ToArray();
     }
 
@@ -266,6 +287,16 @@ public sealed class TrainingCheckpoint
                 GradientNorms = norms,
             });
         }
+        RunIdentity? identity = null;
+        if (version >= 3 && r.Boolean("identity.present"))
+        {
+            int count = r.Count("identity.settings", 8);
+            var settings = new (string, string)[count];
+            for (int i = 0; i < count; i++) settings[i] = (r.String($"identity.settings[{i}].name"), r.String($"identity.settings[{i}].value"));
+            long rows = r.Int64("identity.rows");
+            ulong hash = (ulong)r.Int64("identity.dataHash");
+            identity = new RunIdentity(settings, rows, hash);
+        }
         r.End();
 
         return new TrainingCheckpoint(spec, history, epochs)
@@ -281,6 +312,7 @@ public sealed class TrainingCheckpoint
             BestEpoch = bestEpoch,
             EpochsSinceBest = sinceBest,
             BestState = bestState,
+            Identity = identity,
         };
     }
 

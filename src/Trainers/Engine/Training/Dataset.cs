@@ -5,7 +5,7 @@ namespace MLNetBackprop.Engine;
 /// as the loss expects (one class index per row, or rows × outputs values) and optional example weights.
 /// It is the in-memory <see cref="ITrainingRows"/>: any <see cref="RowOrder"/>, including the full shuffle.
 /// </summary>
-public sealed class Dataset : ITrainingRows
+public sealed class Dataset : ITrainingRows, IFingerprinted
 {
     /// <summary>Wraps the given buffers (no copy).</summary>
     /// <param name="features">rows × features.</param>
@@ -72,8 +72,31 @@ public sealed class Dataset : ITrainingRows
         return new RowView(this, rows);
     }
 
-    private sealed class RowView(Dataset data, int[] rows) : ITrainingRows
+    /// <inheritdoc />
+    ulong IFingerprinted.Fingerprint()
     {
+        var hash = new Fnv64();
+        hash.Add(Features.Span);
+        hash.Add(Targets.AsSpan(0, Rows * TargetWidth));
+        if (Weights is not null) hash.Add(Weights.AsSpan(0, Rows));
+        return hash.Value;
+    }
+
+    private sealed class RowView(Dataset data, int[] rows) : ITrainingRows, IFingerprinted
+    {
+        public ulong Fingerprint()
+        {
+            var hash = new Fnv64();
+            int tw = data.TargetWidth;
+            foreach (int r in rows)
+            {
+                hash.Add(data.Features.Row(r));
+                hash.Add(data.Targets.AsSpan(r * tw, tw));
+                if (data.Weights is not null) hash.Add(data.Weights.AsSpan(r, 1));
+            }
+            return hash.Value;
+        }
+
         public long Rows => rows.Length;
 
         public int FeatureCount => data.FeatureCount;

@@ -16,6 +16,8 @@ public sealed class NetworkTrainer
     private readonly Network _network;
     private readonly TrainingSettings _settings;
     private TrainingRun? _resumed;
+    private RunIdentity? _resumedIdentity;
+    private RunIdentity? _identity;
 
     /// <summary>Prepares to train <paramref name="network"/> with <paramref name="settings"/>.</summary>
     /// <param name="network">The network; its weights are updated in place.</param>
@@ -68,12 +70,16 @@ public sealed class NetworkTrainer
         return Resume(new Network(checkpoint.Spec, 0), settings, checkpoint);
     }
 
-    private static NetworkTrainer Resume(Network network, TrainingSettings settings, TrainingCheckpoint checkpoint)
+    internal static NetworkTrainer Resume(Network network, TrainingSettings settings, TrainingCheckpoint checkpoint)
     {
         var trainer = new NetworkTrainer(network, settings);
         checkpoint.RestoreNetwork(network);
         checkpoint.RestoreOptimizer(trainer.OptimizerState);
         trainer._resumed = checkpoint.CreateRun(settings.Schedule.Start(settings.Optimizer.LearningRate, settings.Epochs));
+        trainer._resumedIdentity = checkpoint.Identity;
+        if (checkpoint.EpochsCompleted > settings.Epochs)
+            throw new ArgumentException($"The checkpoint holds {checkpoint.EpochsCompleted} completed epochs; Epochs is {settings.Epochs}. " +
+                "Resuming continues a run up to Epochs (counted from its start): set Epochs ≥ the checkpoint's epochs.", nameof(settings));
         return trainer;
     }
 
@@ -112,6 +118,11 @@ public sealed class NetworkTrainer
         }
 
         var s = _settings;
+        _identity = RunIdentity.Of(s, train);
+        // A resumed run must be the same run: the same settings that shape its steps, the same training rows.
+        if (_resumedIdentity?.FirstDifference(_identity) is { } difference)
+            throw new ArgumentException($"Cannot resume from the checkpoint: {difference} Start afresh (ResumeFromCheckpoint = false) or use the run's settings and data.");
+        _resumedIdentity = null;
         var run = _resumed ?? new TrainingRun(s.Schedule.Start(s.Optimizer.LearningRate, s.Epochs));
         _resumed = null;
         var clock = Stopwatch.StartNew();
@@ -220,7 +231,7 @@ public sealed class NetworkTrainer
            && (epochsCompleted % _settings.CheckpointEvery == 0 || epochsCompleted >= _settings.Epochs || stopping);
 
     private void SaveCheckpoint(TrainingRun run)
-        => TrainingCheckpoint.Capture(_network, OptimizerState, run).Save(_settings.CheckpointPath!);
+        => TrainingCheckpoint.Capture(_network, OptimizerState, run, _identity!).Save(_settings.CheckpointPath!);
 
     /// <summary>The loss became NaN or infinite: go back to the best epoch if there is one, else throw.</summary>
     private TrainingHistory Diverged(TrainingRun run, int epoch, double loss)
