@@ -1,4 +1,5 @@
 using Microsoft.ML;
+using MLNetBackprop.Engine;
 
 namespace MLNetBackprop;
 
@@ -11,15 +12,18 @@ namespace MLNetBackprop;
 public static class AtomicModelSave
 {
     /// <summary>
-    /// Saves <paramref name="model"/> to <paramref name="path"/> atomically: the model is written to a uniquely named
-    /// temporary file in the same folder, flushed to the disk (<see cref="FileStream.Flush(bool)"/> with
-    /// <c>flushToDisk: true</c>), then renamed over <paramref name="path"/> (<see cref="File.Move(string, string, bool)"/>,
-    /// an atomic rename on one volume). On any failure the temporary file is deleted, the exception propagates and
-    /// the previous file at <paramref name="path"/>, if any, is untouched.
+    /// Saves <paramref name="model"/> to <paramref name="path"/> atomically: the model is written into a private staging
+    /// folder beside the destination (<c>.{name}.{guid}.tmp/</c>, which also receives the scratch files ML.NET writes
+    /// while saving), flushed to the disk, then renamed over <paramref name="path"/> (an atomic rename on one volume).
+    /// On any failure the exception propagates and the previous file at <paramref name="path"/>, if any, is untouched;
+    /// the staging folder is removed either way, and one left by a process killed mid-save is removed by the next save
+    /// to the same destination. An existing destination keeps its Unix permission bits (a 0600 model stays 0600), and
+    /// a destination that is a symbolic link is written through (the file it points to is replaced; the link stays).
     /// </summary>
     /// <remarks>
     /// The rename is atomic for readers; durability of the rename itself across a power loss also depends on the
-    /// file system journaling the folder (not forced here: .NET has no portable directory fsync).
+    /// file system journaling the folder (not forced here: .NET has no portable directory fsync). The new file is owned
+    /// by the saving user, as any new file is; .NET has no portable way to give it the old file's owner.
     /// </remarks>
     /// <param name="catalog"><c>mlContext.Model</c>.</param>
     /// <param name="model">The trained model (transformer or chain).</param>
@@ -31,39 +35,15 @@ public static class AtomicModelSave
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrEmpty(path);
-        string full = Path.GetFullPath(path);
-        string folder = Path.GetDirectoryName(full) ?? throw new ArgumentException($"'{path}' has no folder.", nameof(path));
-        string temp = Path.Combine(folder, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
+        AtomicFile.Write(path, (file, staging) =>
         {
-            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16))
-            {
-                // ML.NET may dispose the stream it is given; keep ours open so it can be flushed to the disk.
-                using (var keepOpen = new NonClosingStream(file))
-                    catalog.Save(model, inputSchema, keepOpen);
-                file.Flush(flushToDisk: true);
-            }
-            File.Move(temp, full, overwrite: true);
-        }
-        catch
-        {
-            TryDelete(temp);
-            throw;
-        }
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
+            // Saving goes through a context whose scratch folder is our staging folder, so ML.NET's own temporary
+            // entries (ml_dotnet_*) are removed with it, also after a crash. Saving uses the context for nothing else.
+            var saver = new MLContext { TempFilePath = staging };
+            // ML.NET may dispose the stream it is given; keep ours open so it can be flushed to the disk.
+            using var keepOpen = new NonClosingStream(file);
+            saver.Model.Save(model, inputSchema, keepOpen);
+        });
     }
 
     /// <summary>Forwards everything to the inner stream except Dispose/Close.</summary>

@@ -95,7 +95,7 @@ public sealed class CheckpointTests : IDisposable
         Assert.Equal(Weights(straight), Weights(resumed.Network));
         var bnStraight = straight.Layers.OfType<BatchNormLayer>().Select(b => b.BatchesTracked);
         Assert.Equal(bnStraight, resumed.Network.Layers.OfType<BatchNormLayer>().Select(b => b.BatchesTracked));
-        Assert.Empty(Directory.GetFiles(_dir, "*.tmp"));
+        Assert.Empty(Directory.GetFileSystemEntries(_dir, "*.tmp"));
     }
 
     [Fact]
@@ -231,7 +231,7 @@ public sealed class CheckpointTests : IDisposable
         Directory.CreateDirectory(dirTarget);
         var failure = Record.Exception(() => new NetworkTrainer(new Network(Spec, 1), Settings(1, dirTarget)).Train(train, val));
         Assert.True(failure is IOException or UnauthorizedAccessException, $"got {failure}");
-        Assert.Empty(Directory.GetFiles(_dir, "is-a-directory.ckpt.*.tmp"));
+        Assert.Empty(Directory.GetFileSystemEntries(_dir, "*is-a-directory.ckpt.*.tmp"));
 
         // The next successful write replaces the file whole.
         new NetworkTrainer(new Network(Spec, 1), Settings(2, path)).Train(train, val);

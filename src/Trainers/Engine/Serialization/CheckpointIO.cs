@@ -6,8 +6,7 @@ namespace MLNetBackprop.Engine;
 
 /// <summary>
 /// The framing of a checkpoint file — magic, format version, body length, SHA-256 of the body, body —
-/// and an atomic write: the file is written to a temporary file beside the target, flushed to disk and
-/// moved over the target, so a crash mid-write leaves the previous file intact.
+/// and an atomic write (<see cref="AtomicFile"/>): a crash mid-write leaves the previous file intact.
 /// </summary>
 internal static class CheckpointFile
 {
@@ -52,27 +51,12 @@ internal static class CheckpointFile
         return (body, version);
     }
 
-    /// <summary>Writes <paramref name="contents"/> to <paramref name="path"/> via a flushed temporary file and a move.</summary>
+    /// <summary>Writes <paramref name="contents"/> to <paramref name="path"/> atomically (<see cref="AtomicFile"/>), creating its folder.</summary>
     public static void WriteAtomically(string path, byte[] contents)
     {
-        string full = Path.GetFullPath(path);
-        string? directory = Path.GetDirectoryName(full);
+        string? directory = Path.GetDirectoryName(Path.GetFullPath(path));
         if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
-        string temp = $"{full}.{Guid.NewGuid():N}.tmp";
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                stream.Write(contents);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, full, overwrite: true);
-        }
-        catch
-        {
-            try { File.Delete(temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-            throw;
-        }
+        AtomicFile.Write(path, contents);
     }
 }
 
