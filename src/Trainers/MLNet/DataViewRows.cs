@@ -136,13 +136,16 @@ internal sealed class DataViewRows : ISequentialRows
             features?.EndMeanPass();
             label?.EndMeanPass();
             using var reader = Open();
-            for (long r = 0; reader.MoveNext(); r++)
+            long r = 0;
+            for (; reader.MoveNext(); r++)
             {
                 reader.Read(x, y, out _);
                 features?.AddToVariance(x);
                 label?.AddToVariance(y);
                 if (sample is not null && r % stride == 0) sample.Add(x);
             }
+            if (r != n)
+                throw new InvalidOperationException($"The streamed training data gave {n} rows on its first pass and {r} on its second: the source must yield the same rows on every pass.");
         }
         var transform = features is not null ? features.FeatureScaling() : fitFeatures == FeatureNormalization.Robust ? sample!.Fit() : null;
         return new Statistics(n, counts, transform, label?.LabelScaling(), findNumeric ? sample!.NumericFeatures() : null);

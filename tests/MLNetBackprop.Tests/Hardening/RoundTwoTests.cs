@@ -198,4 +198,33 @@ public class RoundTwoTests
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => new MLContext(1).Regression.Trainers.Mlp(new MlpRegressionTrainer.Options { CheckpointPath = " " }));
         Assert.Equal("CheckpointPath", e.ParamName);
     }
+
+    /// <summary>Item 9: a streamed source that yields more rows on a later pass than when counted.</summary>
+    [Theory]
+    [InlineData(1)]  // grows between the counting pass and the statistics pass
+    [InlineData(3)]  // grows during training: the epoch's pass over the last block sees the extra rows
+    [InlineData(-1)] // shrinks during training (already caught; kept for symmetry)
+    public void StreamedRowsThatAppearOrVanishMidRunAreRefused(int change)
+    {
+        // 4,000 × 100 features ≈ 1.6 MB > the 1 MB budget: streamed.
+        const int rows = 4000;
+        int grownFrom = change == 1 ? 1 : 4; // cursor index from which the source has changed
+        var data = new SyntheticDataView(rows, 100, seed: 2)
+        {
+            RowsOfCursor = k => k < grownFrom ? rows : change < 0 ? rows - 100 : rows + 100,
+        };
+        var options = new MlpBinaryTrainer.Options(MlpPreset.Classic)
+        {
+            HiddenLayers = [8], Epochs = 3, BatchSize = 64, Seed = 1, NumberOfThreads = 1, MemoryBudgetMegabytes = 1,
+            ValidationFraction = 0,
+        };
+        var e = Assert.Throws<InvalidOperationException>(() => new MLContext(1).BinaryClassification.Trainers.Mlp(options).Fit(data));
+        Assert.Contains("same rows on every pass", e.Message);
+        Assert.Contains(change < 0 ? "ended after" : "4000", e.Message);
+        if (change == 3) Assert.Contains("rows appeared during training", e.Message);
+
+        // The same source, unchanged, trains.
+        var steady = new SyntheticDataView(rows, 100, seed: 2);
+        Assert.Equal(3, new MLContext(1).BinaryClassification.Trainers.Mlp(options).Fit(steady).Model.History.Epochs.Count);
+    }
 }

@@ -29,6 +29,17 @@ public sealed class SyntheticDataView : IDataView
 
     public DataViewSchema Schema { get; }
 
+    /// <summary>
+    /// When set, the number of rows the k-th cursor (0-based) yields — a source that grows or shrinks between passes.
+    /// <see cref="GetRowCount"/> still reports the constructor's count.
+    /// </summary>
+    public Func<int, long>? RowsOfCursor { get; init; }
+
+    /// <summary>Cursors opened so far.</summary>
+    public int CursorsOpened => _cursors;
+
+    private int _cursors;
+
     public bool CanShuffle => false;
 
     public long? GetRowCount() => _rows;
@@ -44,6 +55,7 @@ public sealed class SyntheticDataView : IDataView
         private readonly SyntheticDataView _view;
         private readonly bool[] _active;
         private readonly float[] _x;
+        private readonly long _rows;
         private long _position = -1, _filled = -1;
 
         public Cursor(SyntheticDataView view, IEnumerable<DataViewSchema.Column> columns)
@@ -52,6 +64,8 @@ public sealed class SyntheticDataView : IDataView
             _active = new bool[view.Schema.Count];
             foreach (var c in columns) _active[c.Index] = true;
             _x = new float[view._features];
+            int k = Interlocked.Increment(ref view._cursors) - 1;
+            _rows = view.RowsOfCursor?.Invoke(k) ?? view._rows;
         }
 
         public override DataViewSchema Schema => _view.Schema;
@@ -61,7 +75,7 @@ public sealed class SyntheticDataView : IDataView
 
         public override bool MoveNext()
         {
-            if (_position + 1 >= _view._rows) return false;
+            if (_position + 1 >= _rows) return false;
             _position++;
             return true;
         }

@@ -122,6 +122,7 @@ public sealed class StreamedRows : ITrainingRows
             if (batch.Weights is not null) batch.Weights[i] = w;
             if (batch.Rows == batchSize) { yield return batch; batch.SetRows(0); }
         }
+        NoMoreRows(reader);
         if (batch.Rows > 0) yield return batch;
     }
 
@@ -180,6 +181,8 @@ public sealed class StreamedRows : ITrainingRows
                 int at = slot * b + (int)(r - (long)block * b);
                 reader.Read(_features.AsSpan(at * d, d), _targets.AsSpan(at * tw, tw), out _weights[at]);
             }
+            // The pass holding the last block reads to the end once an epoch: rows that appeared since they were counted show here.
+            if (end == Rows) NoMoreRows(reader);
         }
         foreach (int block in group) slotOf[block] = -1;
     }
@@ -195,6 +198,12 @@ public sealed class StreamedRows : ITrainingRows
     {
         if (!reader.MoveNext())
             throw new InvalidOperationException($"The streamed data ended after {row} rows; it had {Rows} when counted. The source must yield the same rows on every pass.");
+    }
+
+    private void NoMoreRows(IRowReader reader)
+    {
+        if (reader.MoveNext())
+            throw new InvalidOperationException($"The streamed data has more rows than the {Rows} it had when counted: rows appeared during training, which would be silently left out. The source must yield the same rows on every pass.");
     }
 
     private void EnsureBuffers(int rows)
