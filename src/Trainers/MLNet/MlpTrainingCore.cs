@@ -253,9 +253,40 @@ internal static class MlpTrainingCore
             trainer = NetworkTrainer.Resume(network, settings, saved);
         }
         else trainer = new NetworkTrainer(network, settings);
-        var history = trainer.Train(data.Train, data.Validation);
+        TrainingHistory history;
+        try
+        {
+            history = trainer.Train(data.Train, data.Validation);
+        }
+        catch (TrainingDivergedException e) when (OverflowingFeature(data.Train, options) is { } cause)
+        {
+            throw new TrainingDivergedException(e.Epoch, e.Loss, cause);
+        }
         ch.Info(MessageSensitivity.None, history.StopReason);
         return (network, history);
+    }
+
+    /// <summary>
+    /// Why training diverged when the learning rate is not to blame: a feature, as the network sees it, so large that
+    /// float sums of its products overflow (|x| ≥ 10¹⁸: its square is already beyond float). Null when no feature is.
+    /// Only rows in memory are searched (a diverged streamed run keeps the generic message).
+    /// </summary>
+    private static string? OverflowingFeature(ITrainingRows rows, MlpOptionsBase options)
+    {
+        const float Overflowing = 1e18f;
+        if (rows is not Dataset data) return null;
+        int slot = -1;
+        float largest = 0;
+        for (int i = 0; i < data.Rows; i++)
+        {
+            var row = data.Features.Row(i);
+            for (int j = 0; j < row.Length; j++)
+                if (MathF.Abs(row[j]) > largest) { largest = MathF.Abs(row[j]); slot = j; }
+        }
+        if (largest < Overflowing) return null;
+        return $"feature column '{options.FeatureColumnName}' slot {slot} reaches {largest.ToString("G3", System.Globalization.CultureInfo.InvariantCulture)} " +
+            $"as the network sees it (FeatureNormalization {options.FeatureNormalization}), so the network's float sums overflow — this is not " +
+            "a learning-rate problem. Normalise the features (FeatureNormalization.Robust or Standard) or rescale that slot.";
     }
 
     /// <summary>

@@ -227,4 +227,32 @@ public class RoundTwoTests
         var steady = new SyntheticDataView(rows, 100, seed: 2);
         Assert.Equal(3, new MLContext(1).BinaryClassification.Trainers.Mlp(options).Fit(steady).Model.History.Epochs.Count);
     }
+
+    /// <summary>Item 10: features near ±float.MaxValue — standardised or robust-scaled they train; raw they overflow the network, and the message says so.</summary>
+    [Fact]
+    public void FeaturesNearTheFloatLimitTrainWhenNormalisedAndNameTheSlotWhenNot()
+    {
+        var ml = new MLContext(1);
+        var x = new float[200][];
+        var y = new float[200];
+        var r = new Random(3);
+        for (int i = 0; i < x.Length; i++)
+        {
+            x[i] = [(float)r.NextDouble(), i % 2 == 0 ? 3e38f : -3e38f, (float)r.NextDouble(), (float)r.NextDouble()]; // FloatRow has 4 slots
+            y[i] = x[i][0] + (i % 2);
+        }
+        var data = HardeningData.FloatData(ml, x, y);
+        foreach (var normalization in new[] { FeatureNormalization.Standard, FeatureNormalization.Robust })
+        {
+            var options = new MlpRegressionTrainer.Options(MlpPreset.Classic) { Epochs = 3, Seed = 1, FeatureNormalization = normalization };
+            var scores = ml.Regression.Trainers.Mlp(options).Fit(data).Transform(data).GetColumn<float>("Score").ToArray();
+            Assert.All(scores, s => Assert.True(float.IsFinite(s), $"{normalization}: {s}"));
+        }
+        var raw = new MlpRegressionTrainer.Options(MlpPreset.Classic) { Epochs = 3, Seed = 1, FeatureNormalization = FeatureNormalization.None };
+        var e = Assert.Throws<TrainingDivergedException>(() => ml.Regression.Trainers.Mlp(raw).Fit(data));
+        Assert.Contains("feature column 'Features' slot 1", e.Message);
+        Assert.Contains("FeatureNormalization None", e.Message);
+        Assert.Contains("not a learning-rate problem", e.Message);
+        Assert.DoesNotContain("Try a lower learning rate", e.Message);
+    }
 }
