@@ -26,6 +26,7 @@ public sealed class InferenceNetwork
     private static Block Pad(float[] w, float[] b, int inputs, int outputs, Activation? activation, float slope)
     {
         int stride = Kernels.PaddedColumns(outputs);
+        if (stride == outputs) return new Block(w, w, b, inputs, outputs, stride, activation, slope); // already padded: one array serves both
         var pw = new float[inputs * stride];
         var pb = new float[stride];
         for (int i = 0; i < inputs; i++) w.AsSpan(i * outputs, outputs).CopyTo(pw.AsSpan(i * stride));
@@ -36,6 +37,16 @@ public sealed class InferenceNetwork
     /// <summary>Compiles <paramref name="network"/> (a snapshot: later training does not change it).</summary>
     /// <param name="network">The trained network.</param>
     public InferenceNetwork(Network network)
+        : this(network, shareWeights: false)
+    {
+    }
+
+    /// <summary>
+    /// Compiles <paramref name="network"/>; with <paramref name="shareWeights"/> a weight matrix that needs no folding
+    /// is used in place rather than copied — for a network that is never trained again (a trained or loaded model's),
+    /// so that holding a model costs its weights once.
+    /// </summary>
+    internal InferenceNetwork(Network network, bool shareWeights)
     {
         ArgumentNullException.ThrowIfNull(network);
         var blocks = new List<Block>();
@@ -56,7 +67,9 @@ public sealed class InferenceNetwork
             }
             if (layers[i] is not Dense dense) continue;
             int inputs = dense.InputSize, outputs = dense.OutputSize;
-            float[] w = FoldedWeights(dense, inputScale);
+            bool batchNorm = false;
+            for (int j = i + 1; j < layers.Count && layers[j] is not Dense; j++) batchNorm |= layers[j] is BatchNormLayer;
+            float[] w = FoldedWeights(dense, inputScale, copy: !shareWeights || batchNorm);
             inputScale = null;
             float[] b = (float[])dense.Bias.Value.Clone();
             Activation? activation = null;
@@ -274,8 +287,10 @@ public sealed class InferenceNetwork
     /// The weights the scoring product uses: W itself, or, for a neural-tangent layer and/or a learnable input scale s in
     /// front of it, W′ᵢⱼ = sᵢ·c·Wᵢⱼ (so (x ∘ s)·(c·W) becomes x·W′), computed in double and rounded once.
     /// </summary>
-    private static float[] FoldedWeights(Dense dense, ScaleLayer? inputScale)
+    /// <summary>W with the neural-tangent factor and the input scale folded in; W itself when there is nothing to fold and no <paramref name="copy"/> is asked for.</summary>
+    private static float[] FoldedWeights(Dense dense, ScaleLayer? inputScale, bool copy)
     {
+        if (dense.WeightFactor == 1f && inputScale is null && !copy) return dense.Weight.Value;
         float[] w = (float[])dense.Weight.Value.Clone();
         if (dense.WeightFactor == 1f && inputScale is null) return w;
         int inputs = dense.InputSize, outputs = dense.OutputSize;

@@ -12,22 +12,35 @@ public sealed class Network
     private readonly List<Dense> _dense = [];
     private readonly List<Parameter> _parameters = [];
     private readonly List<DropoutLayer> _dropouts = [];
+    private readonly bool _initialize;
     private Matrix? _lossGradient;
 
     /// <summary>Builds the network and initialises its weights from <paramref name="seed"/>.</summary>
     /// <param name="spec">The architecture.</param>
     /// <param name="seed">Seed of the initial weights.</param>
     public Network(NetworkSpec spec, long seed)
+        : this(spec, seed, initialize: true)
+    {
+    }
+
+    /// <summary>
+    /// A network whose values are all zero, to be overwritten at once (<see cref="LoadState"/>, or a model file read
+    /// straight into <see cref="StateBuffers"/>): skips drawing initial weights, which for a large network costs seconds.
+    /// </summary>
+    internal static Network ForLoading(NetworkSpec spec) => new(spec, 0, initialize: false);
+
+    private Network(NetworkSpec spec, long seed, bool initialize)
     {
         ArgumentNullException.ThrowIfNull(spec);
         spec.Validate();
         Spec = spec;
+        _initialize = initialize;
         var rng = new CounterRandom(seed, (long)RandomPurpose.Initialization);
         int width = spec.InputSize;
         if (spec.EmbeddedFeatures.Length > 0)
         {
             var embedding = new PeriodicEmbeddingLayer(width, spec.EmbeddedFeatures, spec.EmbeddingFrequencies, spec.EmbeddingOutputs, "embedding");
-            embedding.Initialize(ref rng);
+            if (initialize) embedding.Initialize(ref rng);
             Add(embedding);
             width = embedding.OutputSize;
         }
@@ -151,7 +164,7 @@ public sealed class Network
     /// <summary>A deep copy: same architecture, same weights and running statistics, fresh buffers.</summary>
     public Network Clone()
     {
-        var copy = new Network(Spec, 0);
+        var copy = ForLoading(Spec);
         copy.LoadState(StateBuffers());
         return copy;
     }
@@ -181,13 +194,13 @@ public sealed class Network
         {
             dense = new Dense(inputs, outputs, name, weightFactor: (float)(1 / Math.Sqrt(inputs)), NetworkSpec.NeuralTangentBiasLearningRateFactor);
             // The output layer starts at zero: the first predictions are the prior, not a random direction.
-            if (!isOutput) WeightInitializer.InitializeNeuralTangent(dense, ref rng);
+            if (!isOutput && _initialize) WeightInitializer.InitializeNeuralTangent(dense, ref rng);
         }
         else
         {
             dense = new Dense(inputs, outputs, name);
             var init = isOutput && Spec.WeightInit == WeightInit.Auto ? WeightInit.XavierUniform : Spec.WeightInit;
-            WeightInitializer.Initialize(dense.Weight, inputs, outputs, init, activation, Spec.LeakySlope, ref rng);
+            if (_initialize) WeightInitializer.Initialize(dense.Weight, inputs, outputs, init, activation, Spec.LeakySlope, ref rng);
         }
         _dense.Add(dense);
         Add(dense);

@@ -21,7 +21,6 @@ public sealed class Parameter
             throw new ArgumentOutOfRangeException(nameof(learningRateFactor), learningRateFactor, "The learning-rate factor must be a finite number > 0.");
         Name = name;
         Value = new float[length];
-        Gradient = new float[length];
         IsWeight = isWeight;
         LearningRateFactor = learningRateFactor;
         PenaltyScale = penaltyScale;
@@ -40,7 +39,19 @@ public sealed class Parameter
     public float[] Value { get; }
 
     /// <summary>The gradient of the loss with respect to <see cref="Value"/>, written by Backward.</summary>
-    public float[] Gradient { get; }
+    /// <remarks>Allocated on first use (thread-safely), so a network that only scores — a loaded model — never holds one.</remarks>
+    public float[] Gradient
+    {
+        get
+        {
+            var gradient = Volatile.Read(ref _gradient);
+            if (gradient is not null) return gradient;
+            Interlocked.CompareExchange(ref _gradient, new float[Value.Length], null);
+            return _gradient!;
+        }
+    }
+
+    private float[]? _gradient;
 
     /// <summary>True for weight matrices: the <c>L2</c> penalty applies to these only.</summary>
     public bool IsWeight { get; }

@@ -29,7 +29,8 @@ public sealed class MlpModelParameters
         LabelMean = labelMean;
         LabelScale = labelScale;
         MemberHistories = [.. histories];
-        Inferences = Members.Select(n => new InferenceNetwork(n)).ToArray();
+        // A model's networks are never trained again (warm start copies them), so scoring may share their weights.
+        Inferences = Members.Select(n => new InferenceNetwork(n, shareWeights: true)).ToArray();
     }
 
     /// <summary>Equal specs, comparing the hidden widths by value (a record compares arrays by reference).</summary>

@@ -235,16 +235,16 @@ internal static class MlpModelSerializer
         for (int m = 0; m < members; m++)
         {
             string at = members == 1 ? "" : $"member {m} ";
-            var network = new Network(spec, 0);
+            // Values go straight from the stream into the network's own buffers: loading costs about the payload's size.
+            var network = Network.ForLoading(spec);
             var mine = network.StateBuffers();
             int count = r.ReadInt32($"{at}state buffer count", mine.Count, mine.Count);
-            var state = new float[count][];
             for (int i = 0; i < count; i++)
             {
                 int length = r.ReadInt32($"{at}state buffer {i} length", mine[i].Length, mine[i].Length);
-                state[i] = Finite(r.ReadSingles($"{at}state buffer {i}", length), $"{at}state buffer {i}");
+                r.ReadSingles($"{at}state buffer {i}", mine[i]);
+                Finite(mine[i], $"{at}state buffer {i}");
             }
-            network.LoadState(state);
             networks[m] = network;
         }
         var histories = new TrainingHistory[members];

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -10,7 +11,9 @@ namespace MLNetBackprop.Internals;
 /// length-checked against the bytes present and its SHA-256 verified before any field is parsed; every field read
 /// names itself and its bounds. All failures throw <see cref="InvalidDataException"/> with a message such as
 /// <c>BatchNorm payload: 'slot count' = -5 is out of range [1, 16777216]</c>. Never allocates more than the bytes
-/// actually present.
+/// actually present, and costs about the payload's size: over a seekable stream (ML.NET hands loaders a file or memory
+/// stream) the body is hashed in a first streaming pass and parsed in a second straight from the stream, so values go
+/// directly into their final arrays (<see cref="ReadSingles(string, Span{float})"/>) and no copy of the body is held.
 /// </summary>
 internal sealed class PayloadReader
 {
@@ -21,14 +24,20 @@ internal sealed class PayloadReader
     /// <summary>Size of the trailing SHA-256.</summary>
     public const int ChecksumBytes = 32;
 
-    private readonly byte[] _body;
-    private int _pos;
+    private readonly Stream _body;
+    private readonly long _bodyLength;
+    private readonly long _frameEnd;
+    private long _pos;
+    private byte[] _scratch = new byte[256];
 
-    private PayloadReader(string kind, int bodyVersion, byte[] body)
+    // body: positioned at the body's first byte, seekable; frameEnd: the position just past the checksum.
+    private PayloadReader(string kind, int bodyVersion, Stream body, long bodyLength, long frameEnd)
     {
         Kind = kind;
         BodyVersion = bodyVersion;
         _body = body;
+        _bodyLength = bodyLength;
+        _frameEnd = frameEnd;
     }
 
     /// <summary>Component kind from the header (already checked against the expected kind).</summary>
@@ -38,23 +47,25 @@ internal sealed class PayloadReader
     public int BodyVersion { get; }
 
     /// <summary>Body bytes not read yet.</summary>
-    public int Remaining => _body.Length - _pos;
+    public long Remaining => _bodyLength - _pos;
 
     /// <summary>Parses a complete frame held in memory.</summary>
     public static PayloadReader FromBytes(byte[] frame, string expectedKind, int minBodyVersion, int maxBodyVersion)
     {
         ArgumentNullException.ThrowIfNull(frame);
-        using var ms = new MemoryStream(frame, writable: false);
-        using var br = new BinaryReader(ms);
+        // The reader parses from this stream after returning: it is not disposed (it holds no resource but the array).
+        var ms = new MemoryStream(frame, writable: false);
+        using var br = new BinaryReader(ms, Encoding.UTF8, leaveOpen: true);
         var r = ReadFrom(br, expectedKind, minBodyVersion, maxBodyVersion);
-        if (ms.Position != ms.Length)
-            throw new InvalidDataException($"{expectedKind} payload: {ms.Length - ms.Position} unexpected bytes after the checksum.");
+        if (r._frameEnd != ms.Length)
+            throw new InvalidDataException($"{expectedKind} payload: {ms.Length - r._frameEnd} unexpected bytes after the checksum.");
         return r;
     }
 
     /// <summary>
-    /// Reads one frame from <paramref name="reader"/> (consuming exactly the frame's bytes), verifies it and returns
-    /// a reader over its body.
+    /// Reads one frame's header from <paramref name="reader"/>, verifies the body's SHA-256 and returns a reader over the
+    /// body. The stream is left at the body's start while it is parsed; <see cref="EnsureEnd"/> moves it past the
+    /// checksum, so a parse that ends with it has consumed exactly the frame's bytes.
     /// </summary>
     /// <param name="reader">Source, e.g. ML.NET's model reader from <see cref="MLNetBridge.GetReader"/>.</param>
     /// <param name="expectedKind">Kind the caller expects; a different kind is an error.</param>
@@ -88,17 +99,27 @@ internal sealed class PayloadReader
             if (bodyLen + ChecksumBytes > remaining)
                 throw new InvalidDataException($"{p}: 'body length' = {bodyLen} but only {remaining} bytes remain for body and checksum (truncated or corrupt).");
         }
-        byte[] body = ReadExactly(reader, bodyLen, p, "body", null);
-        byte[] checksum = ReadExactly(reader, ChecksumBytes, p, "checksum", null);
+        // A stream that cannot seek is copied into memory (in chunks, so only bytes present are held); then one path.
+        Stream source = s;
+        if (!s.CanSeek)
+        {
+            byte[] copy = ReadExactly(reader, bodyLen + ChecksumBytes, p, "body", null);
+            source = new MemoryStream(copy, writable: false);
+        }
+        long bodyStart = source.Position;
 
         using (var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
         {
             sha.AppendData(header.GetBuffer(), 0, (int)header.Length);
-            sha.AppendData(body);
+            HashBody(source, bodyLen, sha, p);
+            byte[] checksum = new byte[ChecksumBytes];
+            int got = source.ReadAtLeast(checksum, ChecksumBytes, throwOnEndOfStream: false);
+            if (got != ChecksumBytes) throw Truncated(p, "checksum", ChecksumBytes, got);
             byte[] actual = sha.GetHashAndReset();
             if (!CryptographicOperations.FixedTimeEquals(actual, checksum))
                 throw new InvalidDataException($"{p}: checksum mismatch (stored SHA-256 {Convert.ToHexString(checksum)[..16]}…, computed {Convert.ToHexString(actual)[..16]}…); the model file is corrupt.");
         }
+        long frameEnd = source.Position;
 
         string kind;
         try
@@ -113,7 +134,29 @@ internal sealed class PayloadReader
             throw new InvalidDataException($"{p}: 'kind' = '{kind}' but '{expectedKind}' was expected.");
         if (bodyVersion < minBodyVersion || bodyVersion > maxBodyVersion)
             throw new InvalidDataException($"{p}: 'body version' = {bodyVersion} is not supported by this build (reads [{minBodyVersion}, {maxBodyVersion}]).");
-        return new PayloadReader(kind, bodyVersion, body);
+        source.Position = bodyStart;
+        return new PayloadReader(kind, bodyVersion, source, bodyLen, frameEnd);
+    }
+
+    /// <summary>First pass: hashes <paramref name="length"/> body bytes through a pooled 1 MiB buffer.</summary>
+    private static void HashBody(Stream source, long length, IncrementalHash sha, string p)
+    {
+        byte[] buffer = System.Buffers.ArrayPool<byte>.Shared.Rent((int)Math.Min(length, 1 << 20) + 1);
+        try
+        {
+            long left = length;
+            while (left > 0)
+            {
+                int n = source.Read(buffer, 0, (int)Math.Min(left, buffer.Length));
+                if (n == 0) throw Truncated(p, "body", length, length - left);
+                sha.AppendData(buffer, 0, n);
+                left -= n;
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     /// <summary>Reads exactly <paramref name="count"/> bytes, in chunks so a huge claimed length cannot allocate more than is present.</summary>
@@ -170,13 +213,24 @@ internal sealed class PayloadReader
             throw new InvalidDataException($"{P}: '{what}' claims {count.ToString(CultureInfo.InvariantCulture)} items ({bytes.ToString(CultureInfo.InvariantCulture)} bytes at least) but only {Remaining} bytes remain in the body.");
     }
 
+    /// <summary>The next <paramref name="bytes"/> body bytes (a view of a scratch buffer, valid until the next read).</summary>
     private ReadOnlySpan<byte> Take(string what, int bytes)
     {
         if (bytes < 0 || bytes > Remaining)
             throw new InvalidDataException($"{P}: '{what}' needs {bytes} bytes but only {Remaining} remain in the body.");
-        var span = _body.AsSpan(_pos, bytes);
-        _pos += bytes;
+        if (_scratch.Length < bytes) _scratch = new byte[Math.Max(bytes, 2 * _scratch.Length)];
+        var span = _scratch.AsSpan(0, bytes);
+        Fill(what, span);
         return span;
+    }
+
+    /// <summary>Reads exactly <paramref name="destination"/>'s length of body bytes into it (the caller checked they remain).</summary>
+    private void Fill(string what, Span<byte> destination)
+    {
+        int got = _body.ReadAtLeast(destination, destination.Length, throwOnEndOfStream: false);
+        if (got != destination.Length)
+            throw new InvalidDataException($"{P}: '{what}' needs {destination.Length} bytes but the stream ended after {got} (it changed after it was verified).");
+        _pos += got;
     }
 
     /// <summary>Reads an int32 in [<paramref name="min"/>, <paramref name="max"/>].</summary>
@@ -225,21 +279,34 @@ internal sealed class PayloadReader
     public float[] ReadSingles(string what, int count)
     {
         Require(what, (long)count * 4, count);
-        var bytes = Take(what, count * 4);
         var result = new float[count];
-        for (int i = 0; i < count; i++)
-            result[i] = BinaryPrimitives.ReadSingleLittleEndian(bytes[(i * 4)..]);
+        ReadSingles(what, result);
         return result;
+    }
+
+    /// <summary>Reads Singles straight into <paramref name="destination"/> (its whole length), with no intermediate copy.</summary>
+    public void ReadSingles(string what, Span<float> destination)
+    {
+        Require(what, (long)destination.Length * 4, destination.Length);
+        Fill(what, MemoryMarshal.AsBytes(destination));
+        if (!BitConverter.IsLittleEndian)
+        {
+            var bits = MemoryMarshal.Cast<float, int>(destination);
+            BinaryPrimitives.ReverseEndianness(bits, bits);
+        }
     }
 
     /// <summary>Reads <paramref name="count"/> Doubles; checks the bytes are present before allocating.</summary>
     public double[] ReadDoubles(string what, int count)
     {
         Require(what, (long)count * 8, count);
-        var bytes = Take(what, count * 8);
         var result = new double[count];
-        for (int i = 0; i < count; i++)
-            result[i] = BinaryPrimitives.ReadDoubleLittleEndian(bytes[(i * 8)..]);
+        Fill(what, MemoryMarshal.AsBytes(result.AsSpan()));
+        if (!BitConverter.IsLittleEndian)
+        {
+            var bits = MemoryMarshal.Cast<double, long>(result.AsSpan());
+            BinaryPrimitives.ReverseEndianness(bits, bits);
+        }
         return result;
     }
 
@@ -275,5 +342,6 @@ internal sealed class PayloadReader
     {
         if (Remaining != 0)
             throw new InvalidDataException($"{P}: {Remaining} unread bytes at the end of the body (layout mismatch).");
+        _body.Position = _frameEnd; // past the checksum, verified in the first pass
     }
 }
