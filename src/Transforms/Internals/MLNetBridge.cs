@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Collections.Frozen;
 using System.Reflection;
 using System.Runtime.CompilerServices;
 using Microsoft.ML;
@@ -316,6 +318,33 @@ internal static class MLNetBridge
         return false;
     }
 
+    private static readonly ConcurrentDictionary<Assembly, FrozenSet<string>> s_loadNames = new();
+
+    /// <summary>
+    /// The names under which <paramref name="assembly"/> declares loadable components — the <c>loadNames</c> of its
+    /// <c>[assembly: LoadableClass(…)]</c> attributes, the last constructor argument of every overload — lower-cased, as
+    /// ML.NET's component catalog keys them. A model entry's loader signature is looked up among these. Read from the
+    /// attributes' metadata (<see cref="CustomAttributeData"/>): no attribute or component is instantiated.
+    /// </summary>
+    public static FrozenSet<string> DeclaredLoadNames(Assembly assembly)
+    {
+        ArgumentNullException.ThrowIfNull(assembly);
+        return s_loadNames.GetOrAdd(assembly, static a =>
+        {
+            var names = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var attribute in a.GetCustomAttributesData())
+            {
+                if (attribute.AttributeType.FullName != "Microsoft.ML.LoadableClassAttribute") continue;
+                var args = attribute.ConstructorArguments;
+                if (args.Count == 0 || args[^1].Value is not IReadOnlyCollection<CustomAttributeTypedArgument> loadNames)
+                    throw new NotSupportedException($"MLNetBackprop: a LoadableClassAttribute in {a.GetName().Name} no longer ends with string[] loadNames.");
+                foreach (var name in loadNames)
+                    if (name.Value is string n) names.Add(n.ToLowerInvariant());
+            }
+            return names.ToFrozenSet(StringComparer.Ordinal);
+        });
+    }
+
     /// <summary>
     /// Resolves every reflected member and exercises each one (version info, save header, catalog registration,
     /// load-context type, catalog environment, schema shape). Throws <see cref="NotSupportedException"/> naming the
@@ -348,6 +377,10 @@ internal static class MLNetBridge
         Invoke(cancel, GetEnvironment(canceled.Transforms));
         if (!IsCanceled(GetEnvironment(canceled.Transforms)))
             throw new NotSupportedException("MLNetBackprop: MLContext.CancelExecution() is not visible through ICancelable.IsCanceled.");
+
+        // The loader signature of ML.NET's TransformerChain must be among Microsoft.ML.Data's declared load names.
+        if (!DeclaredLoadNames(typeof(TransformerChain<ITransformer>).Assembly).Contains("transformerchain"))
+            throw new NotSupportedException("MLNetBackprop: Microsoft.ML.Data's LoadableClass attributes no longer declare 'TransformerChain'.");
 
         var col = CreateColumn("x", SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single, false);
         var shape = AppendColumns(new SchemaShape(Array.Empty<SchemaShape.Column>()), [col]);
