@@ -237,4 +237,23 @@ public static class ActivationFunctions
         if (u == 1.0) return x;
         return Math.Log(u) * x / (u - 1.0);
     }
+
+    /// <summary>
+    /// The largest |f(x)| for |x| ≤ <paramref name="inputBound"/>: |x| for ReLU, GELU, SiLU, Mish and the identity (each
+    /// within ±|x|), max(1, slope)·|x| for leaky ReLU, max(|x|, 1) for ELU, λ·max(|x|, α) for SELU, |x| + ln 2 for softplus,
+    /// 1 for tanh and sigmoid. Used to prove a network cannot overflow (<see cref="InferenceNetwork"/>).
+    /// </summary>
+    /// <param name="activation">The function.</param>
+    /// <param name="inputBound">The largest input magnitude (≥ 0).</param>
+    /// <param name="slope">Leaky ReLU's negative slope.</param>
+    public static double Bound(Activation activation, double inputBound, double slope) => activation switch
+    {
+        Activation.Relu or Activation.Gelu or Activation.GeluTanh or Activation.Silu or Activation.Mish or Activation.Identity => inputBound,
+        Activation.LeakyRelu => Math.Max(1, slope) * inputBound,
+        Activation.Elu => Math.Max(inputBound, 1),
+        Activation.Selu => SeluScale * Math.Max(inputBound, SeluAlpha),
+        Activation.Softplus => inputBound + Math.Log(2),
+        Activation.Tanh or Activation.Sigmoid => 1,
+        _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, null),
+    };
 }

@@ -97,6 +97,36 @@ public sealed class InferenceNetwork
         MaxOutputs = _blocks.Max(bl => bl.Outputs);
     }
 
+    /// <summary>
+    /// The largest factor by which one layer can scale the magnitude of its input: for each block
+    /// max(G, f(G)) with G = maxⱼ Σᵢ|wᵢⱼ| + |bⱼ| and f the activation's bound (<see cref="ActivationFunctions.Bound"/>),
+    /// for the embedding max(1, maxₒ Σₖ|Vₖₒ| + |aₒ|) — or +∞ when its phase 2π·w·x + b could overflow for an input
+    /// within ±<paramref name="inputBound"/>. A trained layer's factor is at most about 10⁴ (BatchNorm folded in); one of
+    /// 10¹⁸ turns a clamped input (±10²⁰) into ±∞ by itself, and then NaN: such a file does not hold a trained network.
+    /// </summary>
+    /// <param name="inputBound">The largest input magnitude the network is given.</param>
+    /// <returns>The largest factor, and the 0-based block that has it (−1 for the embedding).</returns>
+    internal (double Gain, int Block) LargestLayerGain(double inputBound)
+    {
+        double largest = 0;
+        int where = 0;
+        if (_embedding is not null) (largest, where) = (Math.Max(1, _embedding.OutputBound(inputBound) / Math.Max(1, inputBound)), -1);
+        for (int k = 0; k < _blocks.Length; k++)
+        {
+            var block = _blocks[k];
+            double pre = 0;
+            for (int j = 0; j < block.Outputs; j++)
+            {
+                double sum = Math.Abs((double)block.Bias[j]);
+                for (int i = 0; i < block.Inputs; i++) sum += Math.Abs((double)block.DenseWeight[i * block.Outputs + j]);
+                pre = Math.Max(pre, sum);
+            }
+            double gain = block.Activation is { } activation ? Math.Max(pre, ActivationFunctions.Bound(activation, pre, block.LeakySlope)) : pre;
+            if (!(gain <= largest)) (largest, where) = (gain, k); // NaN counts as largest
+        }
+        return (largest, where);
+    }
+
     /// <summary>Number of input features.</summary>
     public int InputSize { get; }
 

@@ -45,6 +45,9 @@ internal sealed class FeatureTransform
     /// <summary>Number of features.</summary>
     public int Count => Offsets.Length;
 
+    /// <summary>The largest magnitude of a transformed feature: 3 after the smooth clip, else the clamp.</summary>
+    public double OutputBound => SmoothClip ? 3 : InputClamp;
+
     /// <summary>x = clip(clamp((raw − offset)·scale, ±<see cref="InputClamp"/>)); NaN passes through.</summary>
     /// <param name="raw">Count raw values.</param>
     /// <param name="x">Receives Count values (may alias <paramref name="raw"/>).</param>

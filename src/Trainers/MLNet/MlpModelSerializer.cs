@@ -250,7 +250,29 @@ internal static class MlpModelSerializer
         var histories = new TrainingHistory[members];
         for (int m = 0; m < members; m++) histories[m] = r.BodyVersion >= 2 ? ReadHistory(r) : new TrainingHistory();
         r.EnsureEnd();
-        return (feature, new MlpModelParameters(networks, new FeatureTransform(means, scales, smoothClip), labelMean, labelScale, histories), keyValues);
+        var model = new MlpModelParameters(networks, new FeatureTransform(means, scales, smoothClip), labelMean, labelScale, histories);
+        CheckPlausible(model);
+        return (feature, model, keyValues);
+    }
+
+    /// <summary>The largest factor by which one layer of a stored network may scale its input (see <see cref="InferenceNetwork.LargestLayerGain"/>).</summary>
+    internal const double MaxLayerGain = 1e18;
+
+    /// <summary>
+    /// Refuses finite but absurd parameters — a leaky slope or a weight near float's limit — that no training produces and
+    /// that would turn finite inputs into ±∞ and NaN scores.
+    /// </summary>
+    private static void CheckPlausible(MlpModelParameters model)
+    {
+        for (int m = 0; m < model.Inferences.Length; m++)
+        {
+            var (gain, block) = model.Inferences[m].LargestLayerGain(model.Features.OutputBound);
+            if (gain <= MaxLayerGain) continue;
+            string member = model.Inferences.Length == 1 ? "" : $"member {m}, ";
+            string layer = block < 0 ? "the periodic embedding" : block < model.Spec.HiddenLayers.Length ? $"hidden layer {block}" : "the output layer";
+            throw new InvalidDataException($"{Kind} payload: {member}{layer} can scale its input by {gain.ToString("G3", System.Globalization.CultureInfo.InvariantCulture)} " +
+                $"(its weights, bias, BatchNorm statistics or leaky slope), beyond {MaxLayerGain:G0}: finite inputs would score ±∞ or NaN. A trained network does not hold such values.");
+        }
     }
 
     private static void CheckTask(TaskKind task, LossKind loss, int outputs)

@@ -255,4 +255,39 @@ public class RoundTwoTests
         Assert.Contains("not a learning-rate problem", e.Message);
         Assert.DoesNotContain("Try a lower learning rate", e.Message);
     }
+
+    /// <summary>Item 10: a stored slope or weight that is finite but absurd is refused at load, naming the layer; a trained model passes.</summary>
+    [Theory]
+    [InlineData("slope")]
+    [InlineData("weight")]
+    public void AFiniteButAbsurdStoredParameterIsRefusedAtLoad(string forged)
+    {
+        var ml = new MLContext(1);
+        var spec = new NetworkSpec
+        {
+            InputSize = HardeningData.D, HiddenLayers = [8], Activation = Activation.LeakyRelu, OutputSize = 1, Loss = LossKind.MeanSquaredError,
+        };
+        // Ordinary weights; the forged file then claims a slope (or holds one weight) near float's limit.
+        var network = Network.ForLoading(spec with { LeakySlope = forged == "slope" ? 3.4e38f : 0.01f });
+        network.LoadState(new Network(spec, seed: 1).StateBuffers());
+        if (forged == "weight") network.Layers.OfType<Dense>().Last().Weight.Value[3] = 3e38f;
+        var model = new MlpModelParameters(network, FeatureTransform.Identity(HardeningData.D), 0f, 1f, new TrainingHistory());
+        var transformer = new MlpRegressionPredictionTransformer(ml, model, "Features");
+
+        // What the check prevents: a finite input scores NaN or ±∞.
+        var data = HardeningData.FloatData(ml, [[-100f, -100f, -100f, -100f], [100f, 100f, 100f, 100f]], [0f, 0f]);
+        Assert.Contains(transformer.Transform(data).GetColumn<float>("Score"), v => !float.IsFinite(v));
+
+        using var zip = new MemoryStream();
+        ml.Model.Save(transformer, data.Schema, zip);
+        var e = Record.Exception(() => new MLContext(1).RegisterBackprop().Model.Load(new MemoryStream(zip.ToArray()), out _));
+        var refused = Assert.IsType<InvalidDataException>(HardeningData.Root(e!));
+        Assert.Contains(forged == "slope" ? "hidden layer 0 can scale its input by" : "the output layer can scale its input by 3E+38", refused.Message);
+        Assert.Contains("beyond 1E+18", refused.Message);
+
+        // A trained model's layers are far from the limit.
+        var (x, y) = HardeningData.Iris();
+        var trained = ml.Regression.Trainers.Mlp(HardeningData.Regression(epochs: 2)).Fit(HardeningData.FloatData(ml, x, y)).Model;
+        Assert.All(trained.Inferences, i => Assert.True(i.LargestLayerGain(trained.Features.OutputBound).Gain < 1e6));
+    }
 }

@@ -101,6 +101,28 @@ public sealed class PeriodicEmbeddingLayer : Layer
     /// <inheritdoc />
     public override IReadOnlyList<Parameter> Parameters { get; }
 
+    /// <summary>
+    /// The largest magnitude an output can take when every input lies within ±<paramref name="inputBound"/>: a pass-through
+    /// feature is its input, an embedded value Σₖ|Vₖₒ| + |aₒ| (cosines are within ±1) — or +∞ when a phase 2π·w·x + b could
+    /// overflow float, where the cosine would be NaN (or when a parameter is NaN). Computed in double.
+    /// </summary>
+    /// <param name="inputBound">The largest input magnitude.</param>
+    public double OutputBound(double inputBound)
+    {
+        double phase = 0;
+        for (int i = 0; i < Frequency.Length; i++)
+            phase = Math.Max(phase, 2 * Math.PI * Math.Abs((double)Frequency.Value[i]) * inputBound + Math.Abs((double)Phase.Value[i]));
+        if (!(phase < float.MaxValue)) return double.PositiveInfinity;
+        double bound = inputBound;
+        for (int o = 0; o < Bias.Length; o++) // o = feature·q + output; its p mixing weights are contiguous
+        {
+            double sum = Math.Abs((double)Bias.Value[o]);
+            for (int k = 0; k < Frequencies; k++) sum += Math.Abs((double)Mixing.Value[o * Frequencies + k]);
+            bound = Math.Max(bound, sum);
+        }
+        return bound;
+    }
+
     /// <summary>Draws the initial parameters (frequencies, phases, mixing weights, biases, in that order).</summary>
     /// <param name="rng">The random stream, advanced by the draws.</param>
     public void Initialize(ref CounterRandom rng)
