@@ -299,11 +299,18 @@ internal static class MlpTrainingCore
         int parallel = Math.Max(1, Math.Min(run.EnsembleSize, run.Options.NumberOfThreads ?? Kernels.MaxThreads));
         double bytes = values * 4.0 * (3 + 3) * parallel; // value, gradient, best copy + up to 3 optimizer slots
         long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
-        if (bytes > available)
-            throw new ArgumentOutOfRangeException(nameof(MlpOptionsBase.HiddenLayers), $"[{string.Join(", ", spec.HiddenLayers)}]",
-                $"HiddenLayers [{string.Join(", ", spec.HiddenLayers)}] on {run.Features} features gives {values:N0} parameters per network; training " +
-                $"{parallel} at a time needs about {bytes / (1 << 30):F1} GB for their values, gradients and optimizer state, more than the " +
-                $"{available / (double)(1 << 30):F1} GB this process may use. Use narrower HiddenLayers (or a smaller EnsembleSize or NumberOfThreads).");
+        if (bytes <= available) return;
+        string need = $"training {parallel} at a time needs about {bytes / (1 << 30):F1} GB for their values, gradients and optimizer state, " +
+                      $"more than the {available / (double)(1 << 30):F1} GB this process may use.";
+        // Name what dominates: a label with millions of classes makes the output layer the giant, not the hidden ones.
+        long lastWidth = spec.HiddenLayers.Length > 0 ? spec.HiddenLayers[^1] : spec.InputSize;
+        if ((lastWidth + 1L) * spec.OutputSize * 2 > values)
+            throw new ArgumentOutOfRangeException(run.Options.LabelColumnName, spec.OutputSize,
+                $"Label column '{run.Options.LabelColumnName}' has {spec.OutputSize:N0} classes: the output layer alone holds {(lastWidth + 1L) * spec.OutputSize:N0} parameters per network; {need} " +
+                "Group rare classes (or map the label to fewer keys) before training.");
+        throw new ArgumentOutOfRangeException(nameof(MlpOptionsBase.HiddenLayers), $"[{string.Join(", ", spec.HiddenLayers)}]",
+            $"HiddenLayers [{string.Join(", ", spec.HiddenLayers)}] on {run.Features} features gives {values:N0} parameters per network; {need} " +
+            "Use narrower HiddenLayers (or a smaller EnsembleSize or NumberOfThreads).");
     }
 
     /// <summary>Rows per shuffle block when streaming and <see cref="MlpOptionsBase.ShuffleBlockRows"/> is null. Small, because the block size does not change a streamed epoch's cost (see <see cref="StreamedRows"/>), only how well it mixes.</summary>

@@ -89,6 +89,24 @@ public class RoundTwoTests
         Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 64 << 20);
     }
 
+    public sealed class ManyClassRow
+    {
+        [VectorType(4)] public float[] Features { get; set; } = [];
+        [KeyType(20_000_000)] public uint Label { get; set; }
+    }
+
+    [Fact]
+    public void ALabelWithMillionsOfClassesIsRefusedNamingTheLabelColumn()
+    {
+        var ml = new MLContext(1);
+        var rows = Enumerable.Range(0, 50).Select(i => new ManyClassRow { Features = [i, i % 3, i % 5, 1], Label = (uint)(1 + i * 397_000) }).ToList();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => ml.MulticlassClassification.Trainers.Mlp(new MlpMulticlassTrainer.Options { NumberOfThreads = 1 }).Fit(ml.Data.LoadFromEnumerable(rows)));
+        Assert.Equal("Label", e.ParamName);
+        Assert.Contains("20,000,000", e.Message);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 512L << 20, "refused before the output layer was allocated");
+    }
+
     /// <summary>A view that reports far more rows than it has.</summary>
     private sealed class LyingCountView(IDataView inner, long claimed) : IDataView
     {
