@@ -4,7 +4,6 @@
 using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using MLNetBackprop;
 
 if (args.Length != 2)
 {
@@ -13,7 +12,7 @@ if (args.Length != 2)
 }
 
 var ml = new MLContext();
-ml.RegisterBackprop();                                   // the one line a consuming app adds before Load
+ml.RegisterBackprop();                                   // the one line a consuming app adds before Load (namespace Microsoft.ML)
 var model = ml.Model.Load(args[0], out var inputSchema);
 
 var rows = File.ReadLines(args[1]).Where(l => l.Length > 0)

@@ -17,7 +17,7 @@ internal static class TransformsRegistration
     private static readonly Lazy<Action<IHostEnvironment>?> s_trainerLoaders = new(FindTrainerLoaders);
 
     /// <summary>The assembly-qualified name of the trainers' registration class.</summary>
-    internal const string TrainerRegistrationType = "MLNetBackprop.BackpropRegistration, MLNetBackprop.Trainers";
+    internal const string TrainerRegistrationType = "MLNetBackprop.TrainerRegistration, MLNetBackprop.Trainers";
 
     /// <summary>
     /// Registers every loader of this assembly in <paramref name="env"/>'s component catalog, then — when

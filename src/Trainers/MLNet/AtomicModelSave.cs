@@ -1,7 +1,9 @@
-using Microsoft.ML;
+using MLNetBackprop;
 using MLNetBackprop.Engine;
 
-namespace MLNetBackprop;
+// Catalog extensions live in namespace Microsoft.ML, as ML.NET's own trainer packages' do, so that
+// `using Microsoft.ML;` alone makes them visible.
+namespace Microsoft.ML;
 
 /// <summary>
 /// <c>mlContext.Model.SaveAtomic(...)</c>: saves a model so that the destination file is either the complete old

@@ -1,8 +1,8 @@
-using Microsoft.ML;
-using Microsoft.ML.Runtime;
-using MLNetBackprop.Internals;
+using MLNetBackprop;
 
-namespace MLNetBackprop;
+// Catalog extensions live in namespace Microsoft.ML, as ML.NET's own trainer packages' do, so that
+// `using Microsoft.ML;` alone makes them visible.
+namespace Microsoft.ML;
 
 /// <summary>Makes an <see cref="MLContext"/> able to load every MLNetBackprop transformer from a model file.</summary>
 public static class BackpropRegistration
@@ -18,32 +18,7 @@ public static class BackpropRegistration
     public static MLContext RegisterBackprop(this MLContext mlContext)
     {
         ArgumentNullException.ThrowIfNull(mlContext);
-        Register(mlContext);
+        TrainerRegistration.Register(mlContext);
         return mlContext;
-    }
-
-    /// <summary>
-    /// Registers every loader of both MLNetBackprop assemblies with <paramref name="env"/>: the Transforms
-    /// registration registers its own loaders and calls back <see cref="RegisterTrainerLoaders"/> (found by name);
-    /// the direct call after it is a no-op then (registration is idempotent) and covers a host where that
-    /// by-name lookup cannot see this assembly (e.g. loaded into another AssemblyLoadContext).
-    /// </summary>
-    internal static void Register(IHostEnvironment env)
-    {
-        TransformsRegistration.Register(env);
-        RegisterTrainerLoaders(env);
-    }
-
-    /// <summary>
-    /// Registers the loaders of the three MLP prediction transformers only. Called by
-    /// <c>TransformsRegistration.Register</c> (found by name, as MLNetBackprop.Transforms cannot reference this
-    /// assembly); it must not call back into it.
-    /// </summary>
-    internal static void RegisterTrainerLoaders(IHostEnvironment env)
-    {
-        ArgumentNullException.ThrowIfNull(env);
-        MLNetBridge.RegisterLoader(env, MlpMulticlassPredictionTransformer.ModelIdentity, typeof(MlpMulticlassPredictionTransformer), MlpMulticlassPredictionTransformer.LoaderMethod);
-        MLNetBridge.RegisterLoader(env, MlpBinaryPredictionTransformer.ModelIdentity, typeof(MlpBinaryPredictionTransformer), MlpBinaryPredictionTransformer.LoaderMethod);
-        MLNetBridge.RegisterLoader(env, MlpRegressionPredictionTransformer.ModelIdentity, typeof(MlpRegressionPredictionTransformer), MlpRegressionPredictionTransformer.LoaderMethod);
     }
 }

@@ -1,7 +1,9 @@
-using Microsoft.ML;
+using MLNetBackprop;
 using MLNetBackprop.Internals;
 
-namespace MLNetBackprop;
+// Catalog extensions live in namespace Microsoft.ML, as ML.NET's own trainer packages' do, so that
+// `using Microsoft.ML;` alone makes them visible.
+namespace Microsoft.ML;
 
 /// <summary>
 /// <c>mlContext.Model.LoadChecked(...)</c>: loads a model file that comes from elsewhere only after checking it against
@@ -74,7 +76,7 @@ public static class CheckedModelLoad
     private static ITransformer LoadInspected(ModelOperationsCatalog catalog, byte[] bytes, ModelLoadLimits limits, string source, out DataViewSchema inputSchema)
     {
         ModelFileInspector.Inspect(bytes, limits, source);
-        BackpropRegistration.Register(MLNetBridge.GetEnvironment(catalog));
+        TrainerRegistration.Register(MLNetBridge.GetEnvironment(catalog));
         // The bytes inspected are the bytes loaded: a file changed after its inspection cannot slip through.
         return catalog.Load(new MemoryStream(bytes, writable: false), out inputSchema);
     }

@@ -1,7 +1,9 @@
-using Microsoft.ML;
+using MLNetBackprop;
 using MLNetBackprop.Internals;
 
-namespace MLNetBackprop;
+// Catalog extensions live in namespace Microsoft.ML, as ML.NET's own trainer packages' do, so that
+// `using Microsoft.ML;` alone makes them visible.
+namespace Microsoft.ML;
 
 /// <summary>
 /// The MLP trainers' entry points on ML.NET's catalogs:

@@ -22,7 +22,7 @@ public abstract class MlpTrainerBase<TOptions, TTransformer> : IEstimator<TTrans
         ArgumentNullException.ThrowIfNull(env);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        BackpropRegistration.Register(env);
+        TrainerRegistration.Register(env);
         Environment = env;
         TrainerOptions = options;
     }

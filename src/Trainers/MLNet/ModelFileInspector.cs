@@ -8,7 +8,7 @@ using MLNetBackprop.Internals;
 namespace MLNetBackprop;
 
 /// <summary>
-/// Inspects a model.zip held in memory before ML.NET touches it (<see cref="CheckedModelLoad"/>): the zip's entries
+/// Inspects a model.zip held in memory before ML.NET touches it (<see cref="Microsoft.ML.CheckedModelLoad"/>): the zip's entries
 /// against <see cref="ModelLoadLimits"/> — count, names, nesting depth, declared and actual inflated sizes, compression
 /// ratio, CRC — and the header of every <c>Model.key</c> entry: ML.NET's model signature, the loader assembly it names
 /// (ML.NET's, ours or explicitly allowed, and present) and the loader signature (ours must be one we register; none may

@@ -1,7 +1,7 @@
 namespace MLNetBackprop;
 
 /// <summary>
-/// What <see cref="CheckedModelLoad.LoadChecked(Microsoft.ML.ModelOperationsCatalog, string, out Microsoft.ML.DataViewSchema, ModelLoadLimits?)"/>
+/// What <see cref="Microsoft.ML.CheckedModelLoad.LoadChecked(Microsoft.ML.ModelOperationsCatalog, string, out Microsoft.ML.DataViewSchema, ModelLoadLimits?)"/>
 /// accepts from a model file before ML.NET reads it — in the spirit of PyTorch's <c>torch.load(weights_only=True)</c>,
 /// for files that come from elsewhere (uploads, shared folders, downloads). Each refusal is an
 /// <see cref="InvalidDataException"/> naming the limit, so a service can tell its users which one they hit.

@@ -30,10 +30,10 @@ public class RegistrationTests
     public void TheTrainersRegistrationIsFoundByItsFixedName()
     {
         var type = Type.GetType(TransformsRegistration.TrainerRegistrationType, throwOnError: false);
-        Assert.Equal(typeof(BackpropRegistration), type);
+        Assert.Equal(typeof(TrainerRegistration), type);
         // Registration through either entry point is idempotent and does not recurse.
         var ml = new MLContext(3);
-        BackpropRegistration.Register(ml);
+        TrainerRegistration.Register(ml);
         TransformsRegistration.Register(ml);
         ml.RegisterBackprop();
     }
