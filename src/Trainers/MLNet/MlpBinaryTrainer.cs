@@ -61,7 +61,7 @@ public sealed class MlpBinaryTrainer : MlpTrainerBase<MlpBinaryTrainer.Options, 
     private protected override void CheckLabel(SchemaShape.Column label)
     {
         if (label.Kind != SchemaShape.Column.VectorKind.Scalar || label.ItemType != BooleanDataViewType.Instance)
-            throw new ArgumentOutOfRangeException("inputSchema", $"Label column '{label.Name}' is {Describe(label)}; a binary label must be Boolean.");
+            throw new ArgumentOutOfRangeException("inputSchema", LabelTypeMessages.WrongType(Task, label.Name, LabelTypeMessages.TypeName(label)));
     }
 
     private protected override IEnumerable<SchemaShape.Column> OutputShape(SchemaShape.Column label)

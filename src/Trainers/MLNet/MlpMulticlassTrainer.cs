@@ -60,7 +60,7 @@ public sealed class MlpMulticlassTrainer : MlpTrainerBase<MlpMulticlassTrainer.O
     private protected override void CheckLabel(SchemaShape.Column label)
     {
         if (!label.IsKey || label.Kind != SchemaShape.Column.VectorKind.Scalar)
-            throw new ArgumentOutOfRangeException("inputSchema", $"Label column '{label.Name}' is {Describe(label)}; a multiclass label must be a key (use MapValueToKey).");
+            throw new ArgumentOutOfRangeException("inputSchema", LabelTypeMessages.WrongType(Task, label.Name, LabelTypeMessages.TypeName(label)));
     }
 
     private protected override IEnumerable<SchemaShape.Column> OutputShape(SchemaShape.Column label)

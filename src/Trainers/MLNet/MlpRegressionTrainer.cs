@@ -53,7 +53,7 @@ public sealed class MlpRegressionTrainer : MlpTrainerBase<MlpRegressionTrainer.O
     private protected override void CheckLabel(SchemaShape.Column label)
     {
         if (label.Kind != SchemaShape.Column.VectorKind.Scalar || label.ItemType != NumberDataViewType.Single || label.IsKey)
-            throw new ArgumentOutOfRangeException("inputSchema", $"Label column '{label.Name}' is {Describe(label)}; a regression label must be Single.");
+            throw new ArgumentOutOfRangeException("inputSchema", LabelTypeMessages.WrongType(Task, label.Name, LabelTypeMessages.TypeName(label)));
     }
 
     private protected override IEnumerable<SchemaShape.Column> OutputShape(SchemaShape.Column label)

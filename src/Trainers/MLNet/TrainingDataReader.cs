@@ -35,19 +35,19 @@ internal static class TrainingDataReader
             {
                 case TaskKind.Multiclass:
                     if (type is not KeyDataViewType key)
-                        throw new ArgumentOutOfRangeException(nameof(labelColumn), labelColumn, $"Label column '{labelColumn}' has type {type}; a multiclass label must be a key type (use MapValueToKey).");
+                        throw new ArgumentOutOfRangeException(nameof(labelColumn), labelColumn, LabelTypeMessages.WrongType(task, labelColumn, $"{type}"));
                     if (key.Count < 2 || key.Count > int.MaxValue)
                         throw new ArgumentOutOfRangeException(nameof(labelColumn), labelColumn, $"Label column '{labelColumn}' has {key.Count} key values; expected at least 2 classes.");
                     classes = (int)key.Count;
                     break;
                 case TaskKind.Binary:
                     if (type != BooleanDataViewType.Instance)
-                        throw new ArgumentOutOfRangeException(nameof(labelColumn), labelColumn, $"Label column '{labelColumn}' has type {type}; a binary label must be Boolean.");
+                        throw new ArgumentOutOfRangeException(nameof(labelColumn), labelColumn, LabelTypeMessages.WrongType(task, labelColumn, $"{type}"));
                     classes = 2;
                     break;
                 case TaskKind.Regression:
                     if (type != NumberDataViewType.Single)
-                        throw new ArgumentOutOfRangeException(nameof(labelColumn), labelColumn, $"Label column '{labelColumn}' has type {type}; a regression label must be Single.");
+                        throw new ArgumentOutOfRangeException(nameof(labelColumn), labelColumn, LabelTypeMessages.WrongType(task, labelColumn, $"{type}"));
                     break;
             }
         }

@@ -97,9 +97,69 @@ public class ValidationTests
         var (x, y) = Datasets.Load("breast_cancer.csv");
         var data = MLData.Bool(ml, x, y, Enumerable.Range(0, 50));
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => ml.Regression.Trainers.Mlp().Fit(data));
-        Assert.Contains("must be Single", e.Message);
+        Assert.Contains("Label column 'Label' has type Boolean; regression needs a Single label", e.Message);
         var b = Assert.Throws<ArgumentOutOfRangeException>(() => ml.BinaryClassification.Trainers.Mlp().Fit(MLData.Float(ml, x, y, Enumerable.Range(0, 50))));
-        Assert.Contains("must be Boolean", b.Message);
+        Assert.Contains("Label column 'Label' has type Single; binary classification needs a Boolean label", b.Message);
+    }
+
+    private sealed class DoubleLabelRow
+    {
+        [Microsoft.ML.Data.VectorType(2)] public float[] Features { get; set; } = [];
+        public double Target { get; set; }
+    }
+
+    private static IDataView DoubleLabels(MLContext ml) =>
+        ml.Data.LoadFromEnumerable(Enumerable.Range(0, 40).Select(i => new DoubleLabelRow { Features = [i % 2, i % 5], Target = i % 2 }).ToList());
+
+    [Fact]
+    public void ABinaryLabelOfTheWrongTypeSaysHowToConvertIt_AndTheAdviceWorks()
+    {
+        var ml = new MLContext(1);
+        var data = DoubleLabels(ml);
+        var trainer = ml.BinaryClassification.Trainers.Mlp(labelColumnName: "Target", hiddenLayers: [4], epochs: 2);
+        foreach (var e in new[]
+                 {
+                     Assert.Throws<ArgumentOutOfRangeException>(() => trainer.Fit(data)),
+                     Assert.Throws<ArgumentOutOfRangeException>(() => trainer.GetOutputSchema(MLNetBackprop.Internals.MLNetBridge.ShapeOf(data.Schema))),
+                 })
+        {
+            Assert.Contains("Label column 'Target' has type Double; binary classification needs a Boolean label: load it as bool", e.Message);
+            Assert.Contains("public bool Target", e.Message);
+            Assert.Contains("mlContext.Transforms.Conversion.ConvertType(\"Target\", outputKind: DataKind.Boolean)", e.Message);
+            Assert.Contains("CustomMapping", e.Message);
+        }
+        // The advice, followed: 0/1 numbers become false/true and the trainer accepts them.
+        var model = ml.Transforms.Conversion.ConvertType("Target", outputKind: Microsoft.ML.Data.DataKind.Boolean).Append(trainer).Fit(data);
+        Assert.Equal(40, model.Transform(data).GetColumn<bool>("PredictedLabel").Count());
+    }
+
+    [Fact]
+    public void ARegressionLabelOfTheWrongTypeSaysHowToConvertIt_AndTheAdviceWorks()
+    {
+        var ml = new MLContext(1);
+        var data = DoubleLabels(ml);
+        var trainer = ml.Regression.Trainers.Mlp(labelColumnName: "Target", hiddenLayers: [4], epochs: 2);
+        foreach (var e in new[]
+                 {
+                     Assert.Throws<ArgumentOutOfRangeException>(() => trainer.Fit(data)),
+                     Assert.Throws<ArgumentOutOfRangeException>(() => trainer.GetOutputSchema(MLNetBackprop.Internals.MLNetBridge.ShapeOf(data.Schema))),
+                 })
+        {
+            Assert.Contains("Label column 'Target' has type Double; regression needs a Single label: load it as float", e.Message);
+            Assert.Contains("public float Target", e.Message);
+            Assert.Contains("mlContext.Transforms.Conversion.ConvertType(\"Target\", outputKind: DataKind.Single)", e.Message);
+        }
+        var model = ml.Transforms.Conversion.ConvertType("Target", outputKind: Microsoft.ML.Data.DataKind.Single).Append(trainer).Fit(data);
+        Assert.Equal(40, model.Transform(data).GetColumn<float>("Score").Count());
+    }
+
+    [Fact]
+    public void AMulticlassLabelThatIsNotAKeyNamesMapValueToKeyWithTheColumn()
+    {
+        var ml = new MLContext(1);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => ml.MulticlassClassification.Trainers.Mlp(labelColumnName: "Target").Fit(DoubleLabels(ml)));
+        Assert.Contains("Label column 'Target' has type Double; multiclass classification needs a key label", e.Message);
+        Assert.Contains("MapValueToKey(\"Target\")", e.Message);
     }
 
     [Fact]
