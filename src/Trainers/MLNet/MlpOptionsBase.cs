@@ -6,6 +6,11 @@ namespace MLNetBackprop;
 /// each property names both presets' values) — and are documented here and in the README; every value is checked when
 /// the estimator is built and again at Fit, with an <see cref="ArgumentOutOfRangeException"/> that names the option.
 /// </summary>
+/// <remarks>
+/// Training data with no rows is an error. A training set with fewer than 10 rows — or, for classification, fewer than
+/// 2 rows per class (the label's key values; 2 for binary) — still trains, with a warning in <c>MLContext.Log</c>
+/// (kind Warning): so few rows can only be memorised, and scores and metrics from them mean little.
+/// </remarks>
 public abstract class MlpOptionsBase
 {
     /// <summary>Sets the recipe options to <paramref name="preset"/>'s values (the derived options' constructors call this).</summary>

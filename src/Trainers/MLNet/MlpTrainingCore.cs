@@ -62,6 +62,7 @@ internal static class MlpTrainingCore
             validation = TrainingDataReader.Read(validationData, vColumns, plan.Task, options.SkipRowsWithNonFiniteFeatures, out skippedValidation, options.CancellationToken, role: "validation");
         }
         if (plan.IsClassification) CheckClasses(ClassCounts(all, plan.Classes), options.LabelColumnName);
+        WarnIfFewRows(run, all.Rows);
 
         // Feature normalisation and label scaling from all training rows (validation folds included: they carry no
         // label information into these statistics); a warm start keeps the original ones.
@@ -110,6 +111,34 @@ internal static class MlpTrainingCore
             return new MemberData(all.View(tr), va.Length > 0 ? all.View(va) : null, InMemory);
         }
         return FitMembers(run, Member, transform, labelMean, labelScale, parallel: true);
+    }
+
+    /// <summary>Below this many training rows Fit warns (<see cref="FewRowsWarning"/>); classification also wants 2 rows per class.</summary>
+    internal const int FewRows = 10;
+
+    /// <summary>
+    /// The warning for a training set too small for its result to mean much — fewer than <see cref="FewRows"/> rows, or
+    /// for classification fewer than 2 per class (key values of a multiclass label) — or null. Training still goes ahead:
+    /// a tiny set is legitimate in a test or a demo, but in an app it is usually a mistake (a filter that kept too little,
+    /// a wrong file).
+    /// </summary>
+    internal static string? FewRowsWarning(long rows, TaskPlan plan, MlpOptionsBase options)
+    {
+        long wanted = Math.Max(FewRows, 2L * plan.Classes);
+        if (rows >= wanted) return null;
+        string rule = plan.IsClassification ? $"at least {FewRows} rows and 2 per class ({plan.Classes} classes)" : $"at least {FewRows} rows";
+        string ensemble = options.EnsembleSize > 1 && options.ValidationFraction > 0
+            ? $"; each of the {options.EnsembleSize} networks trains on about {1 - options.ValidationFraction:P0} of them" : "";
+        return $"Only {rows} training row{(rows == 1 ? "" : "s")} (feature column '{options.FeatureColumnName}', label column '{options.LabelColumnName}'), " +
+               $"fewer than the {wanted} wanted ({rule}){ensemble}: the network can only memorise so few rows, and its scores and metrics mean little. " +
+               "Train on more data, or prefer a simpler model (HiddenLayers = [] is a linear model).";
+    }
+
+    private static void WarnIfFewRows(Run run, long rows)
+    {
+        if (FewRowsWarning(rows, run.Plan, run.Options) is not { } warning) return;
+        using var ch = run.Host.Start("Data");
+        ch.Warning(MessageSensitivity.None, warning);
     }
 
     /// <summary>
@@ -363,6 +392,7 @@ internal static class MlpTrainingCore
             fitLabel: run.WarmStart is null && plan.Task == TaskKind.Regression, classes: plan.Classes, findNumeric: embed);
         run = run with { Embedded = run.WarmStart?.Spec.EmbeddedFeatures ?? (stats.NumericFeatures is { } numeric ? EmbeddedFeatures(run, numeric) : []) };
         if (stats.ClassCounts is { } counts) CheckClasses(counts, options.LabelColumnName);
+        WarnIfFewRows(run, stats.Rows);
         var transform = run.WarmStart?.Features ?? stats.Features ?? FeatureTransform.Identity(d);
         var (labelMean, labelScale) = plan.Task != TaskKind.Regression ? (0f, 1f)
             : run.WarmStart is { } warm ? (warm.LabelMean, warm.LabelScale) : stats.Label!.Value;

@@ -31,7 +31,10 @@ internal static class ValidationSplit
             }
             return InShuffledOrder(order, tr, val);
         }
-        int n = Math.Clamp((int)Math.Round(rows * fraction), 1, Math.Max(1, rows - 1));
+        // A single row always trains (as a class with a single row does, here and in Fold): holding it out would leave
+        // nothing to train on.
+        if (rows < 2) return (Enumerable.Range(0, rows).ToArray(), []);
+        int n = Math.Clamp((int)Math.Round(rows * fraction), 1, rows - 1);
         val.AddRange(order.Take(n));
         tr.AddRange(order.Skip(n));
         if (tr.Count == 0) throw new InvalidOperationException("ValidationFraction leaves no training rows.");
