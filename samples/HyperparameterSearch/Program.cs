@@ -56,6 +56,10 @@ var best = result.BestOptions;
 Console.WriteLine();
 Console.WriteLine($"Training the final model on all {result.TrainRows + result.ValidationRows} development rows for {best.Epochs} epochs…");
 var model = ml.MulticlassClassification.Trainers.Mlp(best).Fit(development);
+// Each network of the ensemble holds out its own fold for validation and keeps its best epoch there (or stops early
+// when the options ask for it); how each run ended is in its history.
+for (int i = 0; i < model.Model.MemberHistories.Count; i++)
+    Console.WriteLine($"  network {i + 1}: {model.Model.MemberHistories[i].StopReason}");
 var metrics = ml.MulticlassClassification.Evaluate(model.Transform(test));
 Console.WriteLine($"Test accuracy (reported once): micro {metrics.MicroAccuracy:P2}, macro {metrics.MacroAccuracy:P2}, log-loss {metrics.LogLoss:F4}");
 

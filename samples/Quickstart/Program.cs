@@ -1,6 +1,9 @@
 // Quickstart: an ordinary ML.NET pipeline that ends in an MLP trained by backpropagation.
-// Trains on the digits data shipped in data/, prints per-epoch progress and ML.NET's metrics on a
-// held-out 25%, saves model.zip, loads it in a fresh MLContext and prints a few predictions.
+// Trains on the digits data shipped in data/, prints per-epoch progress, why each network stopped and ML.NET's
+// metrics on a held-out 25%, saves model.zip (the scoring part: features in, digit out), loads it in a fresh
+// MLContext and prints a few predictions. It also writes a features CSV that samples/ConsumeModel can score with it:
+//   dotnet run --project samples/Quickstart -c Release
+//   dotnet run --project samples/ConsumeModel -c Release -- <model.zip> <features.csv>   (both paths are printed)
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNetBackprop;
@@ -16,26 +19,39 @@ var options = new MlpMulticlassTrainer.Options
 {
     Progress = new ConsoleProgress(),                   // called synchronously after every epoch of every network
 };
-var pipeline = ml.Transforms.Conversion.MapValueToKey("Label")
-    .Append(ml.MulticlassClassification.Trainers.Mlp(options))
+// The label's MapValueToKey is fitted on its own, outside the pipeline that is saved: it is a training step (it reads
+// the Label column, which an app scoring new rows does not have). The trainer keeps the label's key values, so the
+// saved model still maps the predicted key back to the digit — it reads nothing but "Features".
+var labelToKey = ml.Transforms.Conversion.MapValueToKey("Label").Fit(split.TrainSet);
+var train = labelToKey.Transform(split.TrainSet);
+var pipeline = ml.MulticlassClassification.Trainers.Mlp(options)
     .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedDigit", "PredictedLabel"));
 
 Console.WriteLine("Training Mlp() with its defaults on digits: 4 networks of 64-[64, 64]-10…");
-var model = pipeline.Fit(split.TrainSet);
-var metrics = ml.MulticlassClassification.Evaluate(model.Transform(split.TestSet));
+var model = pipeline.Fit(train);
+// Each network held out its own fifth of the rows and kept its best epoch on them; say how each run ended.
+var mlp = model.OfType<MlpMulticlassPredictionTransformer>().Single();
+for (int i = 0; i < mlp.Model.MemberHistories.Count; i++)
+    Console.WriteLine($"  network {i + 1}: {mlp.Model.MemberHistories[i].StopReason}");
+var metrics = ml.MulticlassClassification.Evaluate(model.Transform(labelToKey.Transform(split.TestSet)));
 Console.WriteLine($"Held-out accuracy: micro {metrics.MicroAccuracy:P2}, macro {metrics.MacroAccuracy:P2}, log-loss {metrics.LogLoss:F4}");
 
 string path = Path.Combine(Path.GetTempPath(), "mlnetbackprop-quickstart-model.zip");
-ml.Model.Save(model, data.Schema, path);
+ml.Model.Save(model, train.Schema, path);
 Console.WriteLine($"Saved {path} ({new FileInfo(path).Length / 1024} KB)");
+// A features-only CSV for samples/ConsumeModel (one row of 64 comma-separated pixels per line).
+string featuresCsv = Path.Combine(Path.GetTempPath(), "mlnetbackprop-quickstart-features.csv");
+File.WriteAllLines(featuresCsv, ml.Data.CreateEnumerable<Digit>(split.TestSet, reuseRowObject: false).Take(8)
+    .Select(d => string.Join(",", d.Features.Select(v => v.ToString(System.Globalization.CultureInfo.InvariantCulture)))));
+Console.WriteLine($"Score it from another app: dotnet run --project samples/ConsumeModel -c Release -- {path} {featuresCsv}");
 
 // A consuming app: a fresh MLContext, one registration line, then the ordinary Load.
 var consumer = new MLContext().RegisterBackprop();
 var loaded = consumer.Model.Load(path, out _);
-var engine = consumer.Model.CreatePredictionEngine<Digit, Prediction>(loaded);
+var engine = consumer.Model.CreatePredictionEngine<DigitFeatures, Prediction>(loaded);   // input: the features only
 foreach (var digit in consumer.Data.CreateEnumerable<Digit>(split.TestSet, reuseRowObject: false).Take(8))
 {
-    var p = engine.Predict(digit);
+    var p = engine.Predict(new DigitFeatures { Features = digit.Features });
     Console.WriteLine($"  true {digit.Label}  predicted {p.PredictedDigit}  confidence {p.Score.Max():P1}");
 }
 
@@ -60,6 +76,13 @@ public sealed class Digit
 
     [LoadColumn(64)]
     public float Label { get; set; }
+}
+
+/// <summary>What a scoring app has for one row: the 64 pixels, no label.</summary>
+public sealed class DigitFeatures
+{
+    [VectorType(64)]
+    public float[] Features { get; set; } = [];
 }
 
 /// <summary>What the model returns for one row.</summary>

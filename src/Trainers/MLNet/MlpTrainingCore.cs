@@ -291,7 +291,7 @@ internal static class MlpTrainingCore
         {
             throw new TrainingDivergedException(e.Epoch, e.Loss, cause);
         }
-        ch.Info(MessageSensitivity.None, history.StopReason);
+        ch.Info(MessageSensitivity.None, $"{who}: {history.StopReason}");
         return (network, history);
     }
 

@@ -228,7 +228,8 @@ public class TrainingBehaviourTests
         if (patience < epochs)
         {
             Assert.Equal(history.BestEpoch + patience, history.Epochs.Count);
-            Assert.StartsWith("Early stopping", history.StopReason);
+            Assert.Equal($"Early stopping at epoch {history.Epochs.Count} of {epochs}: the validation loss did not improve for {patience} epochs (Patience); " +
+                         $"the weights of the best epoch {history.BestEpoch} were restored.", history.StopReason);
         }
         else
         {

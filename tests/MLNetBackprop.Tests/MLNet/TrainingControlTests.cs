@@ -19,12 +19,17 @@ public class TrainingControlTests(ITestOutputHelper output)
         {
             HiddenLayers = [256], Epochs = epochs, Seed = 2, Optimizer = Optimizer.Adam(1e-2), EarlyStopping = new EarlyStopping { Patience = 5 },
         };
+        var log = new List<string>();
+        ml.Log += (_, e) => { lock (log) log.Add(e.Message); };
         var model = ml.MulticlassClassification.Trainers.Mlp(Options(60)).Fit(train, validation);
         var history = model.History;
         Assert.True(history.Epochs.Count < 60, "an overfitting run should stop early");
         double best = history.Epochs.Min(e => e.ValidationLoss!.Value);
         Assert.Equal(best, history.Epochs[history.BestEpoch - 1].ValidationLoss);
-        Assert.Contains("Early stopping", history.StopReason);
+        Assert.Equal($"Early stopping at epoch {history.Epochs.Count} of 60: the validation loss did not improve for 5 epochs (Patience); " +
+                     $"the weights of the best epoch {history.BestEpoch} were restored.", history.StopReason);
+        // The log says it too, naming the network.
+        Assert.Contains(log, m => m.Contains($"MLP Multiclass: {history.StopReason}"));
         Assert.True(history.BestEpoch < history.Epochs.Count);
 
         // The returned model IS the best epoch's, checked independently of the engine: its validation loss recomputed

@@ -243,6 +243,15 @@ public sealed class NetworkTrainer
         return run.History;
     }
 
+    private static string MonitorName(ValidationMonitor monitor) => monitor switch
+    {
+        ValidationMonitor.Loss => "loss",
+        ValidationMonitor.Accuracy => "accuracy",
+        ValidationMonitor.Auc => "AUC",
+        ValidationMonitor.RSquared => "R²",
+        _ => monitor.ToString(),
+    };
+
     /// <summary>Leaves the network with the weights to return and says why training stopped.</summary>
     private TrainingHistory Finish(TrainingRun run, bool earlyStopped)
     {
@@ -252,7 +261,10 @@ public sealed class NetworkTrainer
         {
             RestoreState(run.BestState!);
             history.BestEpoch = run.BestEpoch;
-            history.StopReason = $"Early stopping: no improvement of the validation {Monitor} for {_settings.EarlyStopping!.Patience} epochs; kept epoch {run.BestEpoch}.";
+            var es = _settings.EarlyStopping!;
+            string by = es.MinDelta > 0 ? $" by more than {es.MinDelta:G4} (MinDelta)" : "";
+            history.StopReason = $"Early stopping at epoch {last} of {_settings.Epochs}: the validation {MonitorName(Monitor)} did not improve{by} for " +
+                                 $"{es.Patience} epochs (Patience); the weights of the best epoch {run.BestEpoch} were restored.";
         }
         else if (run.BestState is not null && run.BestEpoch != last)
         {
