@@ -26,7 +26,7 @@ public class ExtensionNamespaceTests
         Assert.True(misplaced.Count == 0, $"Extension methods on ML.NET types outside namespace Microsoft.ML: {string.Join(", ", misplaced)}");
         // The ones the README names are among them.
         var names = extensions.Select(m => m.Name).ToHashSet();
-        foreach (var expected in new[] { "Mlp", "BatchNormalize", "RegisterBackprop", "SaveAtomic", "LoadChecked" })
+        foreach (var expected in new[] { "Mlp", "BatchNormalize", "RegisterBackprop", "SaveAtomic", "LoadChecked", "PermutationFeatureImportanceOfMlp" })
             Assert.Contains(expected, names);
     }
 }

@@ -46,6 +46,9 @@ public class OnlyMicrosoftMlUsingTests
 
         Assert.Equal(40, multiclass.Transform(data).GetColumn<string>("PredictedClass").Count());
         Assert.Equal(40, binary.Transform(data).GetColumn<bool>("PredictedLabel").Count());
+        Assert.Equal(4, ml.MulticlassClassification.PermutationFeatureImportanceOfMlp(multiclass, data).Count);
+        Assert.Equal(4, ml.BinaryClassification.PermutationFeatureImportanceOfMlp(binary, data).Count);
+        Assert.Equal(4, ml.Regression.PermutationFeatureImportanceOfMlp(regression, data).Count);
 
         string path = Path.Combine(Path.GetTempPath(), $"discoverability-{Guid.NewGuid():N}.zip");
         try
