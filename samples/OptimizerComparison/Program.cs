@@ -1,7 +1,8 @@
 // Every optimizer the engine knows (Optimizer.Names) on the same network, data and seed:
 // digits, 64 → 64 → 10 ReLU, a few epochs of mini-batch training, each at PyTorch's default
 // learning rate, plus plain SGD and momentum at a tuned rate.
-// Usage: dotnet run --project samples/OptimizerComparison -c Release [output-folder]
+// Usage: dotnet run --project samples/OptimizerComparison -c Release [-- --out <folder>]   (default out/optimizer-comparison/;
+//        --out docs/images refreshes the README's pictures)
 using System.Diagnostics;
 using MLNetBackprop;
 using MLNetBackprop.Engine;
@@ -9,7 +10,7 @@ using MLNetBackprop.Samples;
 using ScottPlot;
 
 const int Epochs = 10, BatchSize = 32, Seed = 3;
-string outputFolder = OutputFolder.Resolve(args);
+string outputFolder = OutputFolder.Resolve(args, "optimizer-comparison");
 var (train, validation) = Digits.Load();
 var spec = new NetworkSpec { InputSize = Digits.Features, HiddenLayers = [64], Activation = Activation.Relu, OutputSize = Digits.Classes };
 

@@ -1,6 +1,7 @@
 // Vanishing gradients: the same deep network (8 hidden layers) on the digits, once with sigmoid
 // activations and once with ReLU (+ He initialisation), same seed, same data, same optimizer.
-// Usage: dotnet run --project samples/VanishingGradients -c Release [output-folder]
+// Usage: dotnet run --project samples/VanishingGradients -c Release [-- --out <folder>]   (default out/vanishing-gradients/;
+//        --out docs/images refreshes the README's pictures)
 using MLNetBackprop;
 using MLNetBackprop.Engine;
 using MLNetBackprop.Samples;
@@ -8,7 +9,7 @@ using ScottPlot;
 
 const int HiddenLayers = 8, Width = 32, Epochs = 30, Seed = 7;
 var optimizer = Optimizer.Sgd(learningRate: 0.1);   // plain SGD: what the seed notes' argument is about
-string outputFolder = OutputFolder.Resolve(args);
+string outputFolder = OutputFolder.Resolve(args, "vanishing-gradients");
 
 var (train, test) = Digits.Load();
 Console.WriteLine("Vanishing gradients in a deep network");
