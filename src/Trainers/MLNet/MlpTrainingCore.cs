@@ -392,7 +392,7 @@ internal static class MlpTrainingCore
             fitLabel: run.WarmStart is null && plan.Task == TaskKind.Regression, classes: plan.Classes, findNumeric: embed);
         run = run with { Embedded = run.WarmStart?.Spec.EmbeddedFeatures ?? (stats.NumericFeatures is { } numeric ? EmbeddedFeatures(run, numeric) : []) };
         if (stats.ClassCounts is { } counts) CheckClasses(counts, options.LabelColumnName);
-        WarnIfFewRows(run, stats.Rows);
+        WarnIfFewRows(run, stats.Rows); // the rows scanned: a single network's training part when it holds out a fraction
         var transform = run.WarmStart?.Features ?? stats.Features ?? FeatureTransform.Identity(d);
         var (labelMean, labelScale) = plan.Task != TaskKind.Regression ? (0f, 1f)
             : run.WarmStart is { } warm ? (warm.LabelMean, warm.LabelScale) : stats.Label!.Value;

@@ -79,22 +79,26 @@ public class TinyTrainingSetTests
         Assert.Empty(warnings);
     }
 
+    /// <summary>A view that claims far more rows than it has, so a tiny set takes the streamed path (the row count a view
+    /// reports only decides whether to stream; the streamed passes count the real rows).</summary>
+    private sealed class OverstatedRowCount(IDataView inner, long claimed) : IDataView
+    {
+        public bool CanShuffle => inner.CanShuffle;
+        public DataViewSchema Schema => inner.Schema;
+        public long? GetRowCount() => claimed;
+        public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null) => inner.GetRowCursor(columnsNeeded, rand);
+        public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) => inner.GetRowCursorSet(columnsNeeded, n, rand);
+    }
+
     [Fact]
     public void AStreamedTinySetWarnsToo()
     {
-        // 3 rows of 100,000 features exceed a 1 MB budget, so they are streamed.
-        var ml = new MLContext(1);
-        var warnings = new List<string>();
-        ml.Log += (_, e) => { if (e.Kind == ChannelMessageKind.Warning) lock (warnings) warnings.Add(e.Message); };
-        const int width = 100_000;
-        var x = Enumerable.Range(0, 3).Select(i => Enumerable.Range(0, width).Select(j => (float)((i + j) % 7)).ToArray()).ToArray();
-        var data = MLData.Float(ml, x, [0f, 1f, 2f], Enumerable.Range(0, 3));
-        var options = new MlpRegressionTrainer.Options
-        {
-            MemoryBudgetMegabytes = 1, EnsembleSize = 1, Epochs = 1, HiddenLayers = [], NumericEmbedding = NumericEmbedding.None,
-            FeatureNormalization = FeatureNormalization.None, LearnFeatureScales = false,
-        };
-        ml.Regression.Trainers.Mlp(options).Fit(data);
-        Assert.Contains(warnings, w => w.Contains("Only 3 training rows (feature column 'Features'"));
+        var (ml, data, warnings) = Rows(3);
+        // 10 million claimed rows × (2 features + 2) × 4 bytes exceed a 1 MB budget: streamed.
+        var claimed = new OverstatedRowCount(ml.Transforms.CopyColumns("Label", "Value").Fit(data).Transform(data), 10_000_000);
+        var options = new MlpRegressionTrainer.Options { MemoryBudgetMegabytes = 1, EnsembleSize = 1, Epochs = 1, ValidationFraction = 0 };
+        Assert.NotNull(MlpTrainingCore.StreamingWindowRows(options, claimed, TrainingDataReader.CheckSchema(claimed.Schema, TaskKind.Regression, "Features", "Label", null)));
+        ml.Regression.Trainers.Mlp(options).Fit(claimed);
+        Assert.Contains("Only 3 training rows (feature column 'Features', label column 'Label'), fewer than the 10 wanted (at least 10 rows)", Assert.Single(warnings));
     }
 }
