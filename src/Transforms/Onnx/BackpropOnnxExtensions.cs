@@ -31,6 +31,22 @@ public static class BackpropOnnxExtensions
     }
 
     /// <summary>
+    /// Writes the ONNX form of <paramref name="model"/> for rows of <paramref name="inputSchema"/> — e.g. the schema
+    /// <c>mlContext.Model.Load(path, out var inputSchema)</c> gives — to <paramref name="stream"/>.
+    /// </summary>
+    /// <param name="catalog">mlContext.Model.</param>
+    /// <param name="model">The fitted pipeline.</param>
+    /// <param name="inputSchema">The columns the model is applied to.</param>
+    /// <param name="stream">Receives the ONNX model.</param>
+    /// <param name="outputColumns">The columns to output; none given: every visible output column of an ONNX type.</param>
+    public static void ExportToOnnx(this ModelOperationsCatalog catalog, ITransformer model, DataViewSchema inputSchema, Stream stream, params string[] outputColumns)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(stream);
+        stream.Write(OnnxPipelineExporter.Export(model, inputSchema, outputColumns));
+    }
+
+    /// <summary>
     /// Writes the ONNX form of <paramref name="model"/> to the file <paramref name="path"/>, replacing it only once the
     /// whole model is written (an export that fails leaves the previous file as it was).
     /// </summary>

@@ -235,9 +235,11 @@ public class OnnxExportTests
         zip.Position = 0;
         var fresh = new MLContext();
         fresh.RegisterBackprop();
-        var loaded = fresh.Model.Load(zip, out _);
+        var loaded = fresh.Model.Load(zip, out var inputSchema);
         var expected = (float[])OnnxRunner.Run(Export(ml, model, table.Data, "Score"), table.Data)["Score.output"];
-        var actual = (float[])OnnxRunner.Run(Export(fresh, loaded, table.Data, "Score"), table.Data)["Score.output"];
+        using var exported = new MemoryStream();
+        fresh.Model.ExportToOnnx(loaded, inputSchema, exported, "Score");
+        var actual = (float[])OnnxRunner.Run(exported.ToArray(), table.Data)["Score.output"];
         Assert.Equal(expected, actual);
         AssertClose(OnnxRunner.Column<float>(loaded.Transform(table.Data), "Score"), actual, "Score");
     }
