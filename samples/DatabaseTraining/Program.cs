@@ -95,7 +95,9 @@ Console.WriteLine();
 var progress = new EpochTable(factory);
 ml.Log += (_, e) =>
 {
-    if (e.Message.Contains("training rows", StringComparison.Ordinal)) { progress.Start(); Console.WriteLine($"  {e.Message}"); }
+    if (!e.Message.Contains("training rows", StringComparison.Ordinal)) return;
+    progress.Start(streamed: e.Message.Contains("streamed:", StringComparison.Ordinal));
+    Console.WriteLine($"  {e.Message[(e.Message.IndexOf("] ", StringComparison.Ordinal) + 2)..]}"); // without ML.NET's [Source=…] prefix
 };
 var options = new MlpBinaryTrainer.Options           // the tabular recipe, with what a big table needs said explicitly:
 {
@@ -115,7 +117,8 @@ long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
 int fitQueries = factory.Connections - startQueries;
 using var self = Process.GetCurrentProcess();
 self.Refresh();
-Console.WriteLine($"  before the first epoch: {progress.SetupQueries} queries ({(budget > 0 ? "the row count, the statistics, the validation rows' count" : "the row count, the load")})");
+string setup = progress.Streamed ? "the row count, the statistics, the validation rows' count" : budget > 0 ? "the row count, then the load: the data fits the budget" : "the load";
+Console.WriteLine($"  before the first epoch: {progress.SetupQueries} queries ({setup})");
 Console.WriteLine($"  Fit: {fitSeconds:F1} s, {fitQueries} queries in all; best epoch {model.History.BestEpoch}");
 Console.WriteLine($"Memory: peak working set {self.PeakWorkingSet64 / 1e6:F0} MB; allocated during Fit {allocated / 1e6:F1} MB; " +
                   $"managed heap now {GC.GetTotalMemory(forceFullCollection: true) / 1e6:F1} MB");
@@ -165,9 +168,13 @@ public sealed class EpochTable(CountingFactory factory) : IProgress<EpochReport>
     /// <summary>Queries Fit ran before its first epoch.</summary>
     public int SetupQueries { get; private set; }
 
+    /// <summary>Whether the trainer streams (its plan says so).</summary>
+    public bool Streamed { get; private set; }
+
     /// <summary>Called when the trainer logs its plan, right before the first epoch.</summary>
-    public void Start()
+    public void Start(bool streamed)
     {
+        Streamed = streamed;
         _queries = factory.Connections;
         SetupQueries = _queries - FitStart;
         _clock.Restart();

@@ -72,7 +72,7 @@ echo "== table samples: $rows rows, $(psql -d mlnbp -At -c "SELECT pg_size_prett
 cd "$repo"
 dotnet build samples/DatabaseTraining -c Release -v q -nologo >/dev/null
 command=(dotnet run --project samples/DatabaseTraining -c Release --no-build -- --connection "Host=$dir;Port=$port;Username=mlnbp;Database=mlnbp" "$@")
-echo "== ${command[*]}"
+echo "== $(printf '%q ' "${command[@]}")"
 echo
 "${command[@]}"
 echo "== load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

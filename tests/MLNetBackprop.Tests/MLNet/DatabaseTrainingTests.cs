@@ -145,8 +145,8 @@ public class DatabaseTrainingTests(ITestOutputHelper output)
             int passesPerEpoch = int.Parse(note.Split(" passes over the data per epoch")[0].Split(' ')[^1], CultureInfo.InvariantCulture);
             // A count of 1,000,000 rows × (4 features + label + weight) × 4 bytes = 24 MB against a 4 MiB window: 6 passes.
             Assert.Equal(6, passesPerEpoch);
-            // One query counts the rows (the loader has no row count), two fit the statistics (moments, then the robust
-            // scaling's sample), then each epoch re-runs the query for each of its passes.
+            // One query counts the rows (the loader has no row count), two fit the statistics (rows and classes, then the
+            // robust scaling's sample), then each epoch re-runs the query for each of its passes.
             Assert.Equal(2, streamed.Model.History.Epochs.Count);
             Assert.Equal(3 + 2 * passesPerEpoch, queries);
 
