@@ -4,6 +4,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using MLNetBackprop.Internals;
+using MLNetBackprop.Onnx;
 
 namespace MLNetBackprop;
 
@@ -18,7 +19,7 @@ namespace MLNetBackprop;
 /// <see cref="BatchNormalizingEstimator"/> or on which <c>RegisterBackprop()</c> was called; otherwise ML.NET's
 /// <c>mlContext.Model.Load</c> throws <see cref="FormatException"/> ("Couldn't load model").
 /// </remarks>
-public sealed class BatchNormalizingTransformer : AppendingTransformerBase
+public sealed class BatchNormalizingTransformer : AppendingTransformerBase, IOnnxExportable
 {
     internal const string PayloadKind = "BatchNorm";
     internal const int BodyVersion = 1;
@@ -189,6 +190,18 @@ public sealed class BatchNormalizingTransformer : AppendingTransformerBase
             };
             return [vector];
         }
+    }
+
+    /// <summary>ONNX: y = (x − μ)·s + β per slot (Sub, Mul, Add; μ, s = γ/√(σ² + ε) and β rounded to float).</summary>
+    void IOnnxExportable.ExportOnnx(OnnxGraph graph, OnnxColumns columns)
+    {
+        string step = $"BatchNormalize('{OutputColumnName}' from '{InputColumnName}')";
+        string x = columns.Value(InputColumnName, step);
+        int n = SlotCount;
+        string centred = graph.Sub(x, graph.Constant(_mean.Select(v => (float)v).ToArray(), 1, n));
+        string scaled = graph.Mul(centred, graph.Constant(_scale.Select(v => (float)v).ToArray(), 1, n));
+        string y = graph.Add(scaled, graph.Constant(_beta, 1, n), OutputColumnName);
+        columns.Set(OutputColumnName, y, IsVector ? new VectorDataViewType(NumberDataViewType.Single, n) : NumberDataViewType.Single);
     }
 
     private protected override void SaveModel(ModelSaveContext ctx) =>

@@ -1,3 +1,5 @@
+using MLNetBackprop.Onnx;
+
 namespace MLNetBackprop.Engine;
 
 /// <summary>
@@ -311,6 +313,27 @@ public sealed class InferenceNetwork
                 case LossKind.SigmoidCrossEntropy: Kernels.SigmoidInPlace(o); break;
             }
         }
+    }
+
+    /// <summary>
+    /// Adds this network's nodes to an ONNX graph — the same blocks <see cref="Forward"/> computes: the embedding, then
+    /// per block Gemm(x, W′, b′) with the folded weights and the activation — and returns the raw outputs (logits).
+    /// </summary>
+    /// <param name="graph">The graph being built.</param>
+    /// <param name="x">The network's input, [rows, InputSize].</param>
+    /// <param name="name">Prefix of the values' names.</param>
+    internal string ExportOnnx(OnnxGraph graph, string x, string name)
+    {
+        if (_embedding is not null) x = _embedding.ExportOnnx(graph, x, name + ".embedding");
+        for (int bi = 0; bi < _blocks.Length; bi++)
+        {
+            var block = _blocks[bi];
+            string w = graph.Constant(block.DenseWeight, block.Inputs, block.Outputs);
+            string b = graph.Constant(block.Bias[..block.Outputs], block.Outputs);
+            x = graph.Node("Gemm", [x, w, b], $"{name}.affine{bi}");
+            if (block.Activation is { } activation) x = ActivationOnnx.Emit(graph, activation, x, block.LeakySlope);
+        }
+        return x;
     }
 
     /// <summary>

@@ -1,3 +1,5 @@
+using MLNetBackprop.Onnx;
+
 namespace MLNetBackprop;
 
 /// <summary>
@@ -55,6 +57,34 @@ internal static class EnsembleAverage
                     output[c] = (float)(sum / k);
                 }
                 break;
+        }
+    }
+
+    /// <summary>
+    /// The ONNX form of <see cref="Combine"/>: softmax, log of the Mean of the members' Softmax; sigmoid, the members'
+    /// logits stacked on a new last axis, log p̄ − log(1 − p̄) as ReduceLogSumExp(−Softplus(∓z)) (the log k cancels);
+    /// identity, the Mean.
+    /// </summary>
+    /// <param name="graph">The graph being built.</param>
+    /// <param name="link">The members' loss.</param>
+    /// <param name="members">Each member's raw outputs, [rows, n].</param>
+    public static string ExportOnnx(OnnxGraph graph, LossKind link, IReadOnlyList<string> members)
+    {
+        if (members.Count == 1) return members[0];
+        switch (link)
+        {
+            case LossKind.SoftmaxCrossEntropy:
+                var probabilities = members.Select(z => graph.Node("Softmax", [z], "member.probabilities", new OnnxAttributes().Int("axis", 1))).ToArray();
+                return graph.Unary("Log", graph.Node("Mean", probabilities, "ensemble.probabilities"), "ensemble.logits");
+            case LossKind.SigmoidCrossEntropy:
+                var stacked = members.Select(z => graph.Node("Unsqueeze", [z], "member.logits", new OnnxAttributes().Ints("axes", [2]))).ToArray();
+                string all = graph.Node("Concat", stacked, "ensemble.members", new OnnxAttributes().Int("axis", 2));
+                var reduce = new OnnxAttributes().Ints("axes", [2]).Int("keepdims", 0);
+                string logP = graph.Node("ReduceLogSumExp", [graph.Unary("Neg", graph.Unary("Softplus", graph.Unary("Neg", all)))], "ensemble.logp", reduce);
+                string logQ = graph.Node("ReduceLogSumExp", [graph.Unary("Neg", graph.Unary("Softplus", all))], "ensemble.logq", reduce);
+                return graph.Sub(logP, logQ, "ensemble.logits");
+            default:
+                return graph.Node("Mean", [.. members], "ensemble.outputs");
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using MLNetBackprop.Engine;
+using MLNetBackprop.Onnx;
 
 namespace MLNetBackprop;
 
@@ -82,6 +83,20 @@ internal sealed class FeatureTransform
         float limit = SmoothClip ? ClipInputClamp : InputClamp;
         v = v > limit ? limit : v < -limit ? -limit : v; // NaN passes through
         return SmoothClip ? v / MathF.Sqrt(1f + v * v * (1f / 9f)) : v;
+    }
+
+    /// <summary>Adds this map's nodes to an ONNX graph: Sub, Mul, Clip to the clamp, then the smooth clip's v/√(1 + v²/9) when on.</summary>
+    /// <param name="graph">The graph being built.</param>
+    /// <param name="raw">The raw features, [rows, Count].</param>
+    /// <returns>The network's input, [rows, Count].</returns>
+    public string ExportOnnx(OnnxGraph graph, string raw)
+    {
+        string v = graph.Mul(graph.Sub(raw, graph.Constant(Offsets, 1, Count)), graph.Constant(Scales, 1, Count), "features.scaled");
+        float limit = SmoothClip ? ClipInputClamp : InputClamp;
+        v = graph.Node("Clip", [v, graph.Constant([-limit]), graph.Constant([limit])], "features.clamped");
+        if (!SmoothClip) return v;
+        string denominator = graph.Unary("Sqrt", graph.Add(graph.Scalar(1f), graph.Mul(graph.Mul(v, v), graph.Scalar(1f / 9f))));
+        return graph.Div(v, denominator, "features.clipped");
     }
 
     /// <summary>Applies the map to every row of <paramref name="x"/>, in place.</summary>

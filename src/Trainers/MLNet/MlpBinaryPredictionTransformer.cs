@@ -3,6 +3,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using MLNetBackprop.Internals;
+using MLNetBackprop.Onnx;
 
 namespace MLNetBackprop;
 
@@ -41,6 +42,14 @@ public sealed class MlpBinaryPredictionTransformer : MlpPredictionTransformerBas
         ValueGetter<float> probability = (ref float dst) => { scorer.Ensure(); dst = scorer.Output[0]; };
         ValueGetter<bool> predicted = (ref bool dst) => { scorer.Ensure(); dst = scorer.Logits[0] >= 0f; };
         return [isOutputActive(0) ? score : null, isOutputActive(1) ? probability : null, isOutputActive(2) ? predicted : null];
+    }
+
+    private protected override void ExportOnnxOutputs(OnnxGraph graph, OnnxColumns columns, string rawOutputs)
+    {
+        var outputs = OutputColumns();
+        columns.Set(outputs[0].Name, rawOutputs, outputs[0].Type);
+        columns.Set(outputs[1].Name, graph.Unary("Sigmoid", rawOutputs, "Probability"), outputs[1].Type);
+        columns.Set(outputs[2].Name, graph.Node("GreaterOrEqual", [rawOutputs, graph.Scalar(0f)], "PredictedLabel"), outputs[2].Type);
     }
 
     private static MlpBinaryPredictionTransformer Create(IHostEnvironment env, object modelLoadContext)

@@ -1,4 +1,5 @@
 using MLNetBackprop.Engine;
+using MLNetBackprop.Onnx;
 
 namespace MLNetBackprop;
 
@@ -179,6 +180,19 @@ public sealed class MlpModelParameters
         }
         for (int m = 0; m < Members.Length; m++) Inferences[m].Forward(x, scratch.MemberOutputs[m], scratch.Network);
         EnsembleAverage.Combine(Spec.Loss, scratch.MemberOutputs, 0, output[..OutputSize]);
+    }
+
+    /// <summary>
+    /// Adds the model's nodes to an ONNX graph — the feature map, each member's network, the ensemble's combination —
+    /// and returns the raw outputs <see cref="Forward"/> gives, [rows, OutputSize] (the link is the caller's).
+    /// </summary>
+    /// <param name="graph">The graph being built.</param>
+    /// <param name="features">The raw feature vectors, [rows, InputSize].</param>
+    internal string ExportOnnx(OnnxGraph graph, string features)
+    {
+        string x = Features.ExportOnnx(graph, features);
+        var members = Inferences.Select((n, m) => n.ExportOnnx(graph, x, EnsembleSize == 1 ? "network" : $"member{m}")).ToArray();
+        return EnsembleAverage.ExportOnnx(graph, Spec.Loss, members);
     }
 
     /// <summary>The network's input for one row (<see cref="FeatureTransform.Apply"/>); the single-row and the block scoring paths both go through here.</summary>

@@ -3,6 +3,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using MLNetBackprop.Internals;
+using MLNetBackprop.Onnx;
 
 namespace MLNetBackprop;
 
@@ -71,6 +72,17 @@ public sealed class MlpMulticlassPredictionTransformer : MlpPredictionTransforme
     }
 
     /// <summary>The arg-max as a 1-based key; 0 (ML.NET's missing key, "no prediction") when any probability is NaN (a NaN feature).</summary>
+    private protected override void ExportOnnxOutputs(OnnxGraph graph, OnnxColumns columns, string rawOutputs)
+    {
+        var outputs = OutputColumns();
+        string score = graph.Node("Softmax", [rawOutputs], "Score", new OnnxAttributes().Int("axis", 1));
+        // The key is the 1-based index of the first largest probability (ONNX's ArgMax also takes the first).
+        string index = graph.Node("ArgMax", [score], "PredictedIndex", new OnnxAttributes().Int("axis", 1).Int("keepdims", 1));
+        string key = graph.Node("Cast", [graph.Add(index, graph.Constant([1L], 1))], "PredictedLabel", new OnnxAttributes().Int("to", OnnxTypes.UInt32));
+        columns.Set(outputs[0].Name, score, outputs[0].Type);
+        columns.Set(outputs[1].Name, key, outputs[1].Type);
+    }
+
     internal static uint PredictedKey(ReadOnlySpan<float> probabilities)
     {
         int best = 0;

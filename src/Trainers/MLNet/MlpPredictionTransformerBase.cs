@@ -2,6 +2,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using MLNetBackprop.Internals;
+using MLNetBackprop.Onnx;
 
 namespace MLNetBackprop;
 
@@ -23,7 +24,7 @@ namespace MLNetBackprop;
 /// <para>Thread safety: the transformer, its <c>Transform</c> views and their cursors can be used from many threads at
 /// once (each cursor and each <c>PredictionEngine</c> owns its buffers); a single <c>PredictionEngine</c> cannot.</para>
 /// </remarks>
-public abstract class MlpPredictionTransformerBase : AppendingTransformerBase, ISingleFeaturePredictionTransformer<MlpModelParameters>
+public abstract class MlpPredictionTransformerBase : AppendingTransformerBase, ISingleFeaturePredictionTransformer<MlpModelParameters>, IOnnxExportable
 {
     private protected MlpPredictionTransformerBase(IHostEnvironment env, string name, MlpModelParameters model, string featureColumnName, LabelKeyValues? keyValues)
         : base(env, name)
@@ -57,6 +58,15 @@ public abstract class MlpPredictionTransformerBase : AppendingTransformerBase, I
 
     /// <summary>Getters for the active outputs from a per-cursor <see cref="RowScorer"/>.</summary>
     private protected abstract Delegate?[] CreateGetters(RowScorer scorer, Func<int, bool> isOutputActive);
+
+    /// <summary>Binds this task's output columns (Score…) to ONNX values computed from the model's raw outputs.</summary>
+    private protected abstract void ExportOnnxOutputs(OnnxGraph graph, OnnxColumns columns, string rawOutputs);
+
+    void IOnnxExportable.ExportOnnx(OnnxGraph graph, OnnxColumns columns)
+    {
+        string features = columns.Value(FeatureColumnName, $"{GetType().Name} (feature column '{FeatureColumnName}')");
+        ExportOnnxOutputs(graph, columns, Model.ExportOnnx(graph, features));
+    }
 
     private protected override AppendingMapper Bind(DataViewSchema inputSchema)
     {

@@ -3,6 +3,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using MLNetBackprop.Internals;
+using MLNetBackprop.Onnx;
 
 namespace MLNetBackprop;
 
@@ -30,6 +31,12 @@ public sealed class MlpRegressionPredictionTransformer : MlpPredictionTransforme
     {
         ValueGetter<float> score = (ref float dst) => { scorer.Ensure(); dst = scorer.Output[0]; };
         return [isOutputActive(0) ? score : null];
+    }
+
+    private protected override void ExportOnnxOutputs(OnnxGraph graph, OnnxColumns columns, string rawOutputs)
+    {
+        var output = OutputColumns()[0];
+        columns.Set(output.Name, graph.Add(graph.Mul(rawOutputs, graph.Scalar(Model.LabelScale)), graph.Scalar(Model.LabelMean), "Score"), output.Type);
     }
 
     private static MlpRegressionPredictionTransformer Create(IHostEnvironment env, object modelLoadContext)

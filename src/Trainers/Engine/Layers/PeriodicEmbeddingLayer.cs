@@ -1,3 +1,5 @@
+using MLNetBackprop.Onnx;
+
 namespace MLNetBackprop.Engine;
 
 /// <summary>
@@ -154,6 +156,35 @@ public sealed class PeriodicEmbeddingLayer : Layer
     {
         for (int j = 0; j < x.Length; j++) y[_passThrough[j]] = x[j];
         Kernels.PeriodicEmbedRow(x, _embedded, _start, Frequency.Value, Phase.Value, Mixing.Value, Bias.Value, Frequencies, Outputs, y, cosines, sines);
+    }
+
+    /// <summary>
+    /// Adds this layer's scoring nodes to an ONNX graph: u = (2π·x_e)·w + b for the embedded features ([rows, m, p]),
+    /// e = Σₖ cos(u)ₖ·Vₖ + a (one Einsum), then one Gather that lays the q values of each embedded feature and every
+    /// feature itself out in this layer's output order.
+    /// </summary>
+    /// <param name="graph">The graph being built.</param>
+    /// <param name="x">The input, [rows, InputSize].</param>
+    /// <param name="name">Prefix of the values' names.</param>
+    /// <returns>The output, [rows, OutputSize].</returns>
+    internal string ExportOnnx(OnnxGraph graph, string x, string name)
+    {
+        int m = _embedded.Length, p = Frequencies, q = Outputs;
+        string embedded = graph.Node("Gather", [x, graph.Constant(_embedded.Select(j => (long)j).ToArray(), m)], name + ".x",
+            new OnnxAttributes().Int("axis", 1));
+        string scaled = graph.Mul(embedded, graph.Scalar((float)(2 * Math.PI)));
+        string column = graph.Node("Reshape", [scaled, graph.Constant([-1L, m, 1], 3)], name + ".x3");
+        string u = graph.Add(graph.Mul(column, graph.Constant(Frequency.Value, m, p)), graph.Constant(Phase.Value, m, p), name + ".u");
+        string c = graph.Unary("Cos", u, name + ".cos");
+        string e = graph.Node("Einsum", [c, graph.Constant(Mixing.Value, m, q, p)], name + ".mix", new OnnxAttributes().String("equation", "nmk,mqk->nmq"));
+        string values = graph.Add(e, graph.Constant(Bias.Value, m, q));
+        string flat = graph.Node("Reshape", [values, graph.Constant([-1L, (long)m * q], 2)], name + ".e");
+        string all = graph.Node("Concat", [flat, x], name + ".all", new OnnxAttributes().Int("axis", 1));
+        var order = new long[OutputSize];
+        for (int k = 0; k < m; k++)
+            for (int o = 0; o < q; o++) order[_start[k] + o] = (long)k * q + o;
+        for (int j = 0; j < InputSize; j++) order[_passThrough[j]] = (long)m * q + j;
+        return graph.Node("Gather", [all, graph.Constant(order, OutputSize)], name, new OnnxAttributes().Int("axis", 1));
     }
 
     /// <summary>A copy with the same configuration and parameter values (the scoring network's frozen snapshot).</summary>
