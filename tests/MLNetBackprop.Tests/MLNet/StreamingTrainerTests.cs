@@ -163,8 +163,8 @@ public class StreamingMemoryTests(ITestOutputHelper output)
         var metrics = ml.BinaryClassification.Evaluate(model.Transform(new SyntheticDataView(10_000, 20, seed: 42)));
         output.WriteLine($"1M×20 streamed, 16 MB budget, 1 epoch: {clock.Elapsed.TotalSeconds:F1} s; live heap peak {peakLive / 1e6:F1} MB " +
                          $"(baseline {baseline / 1e6:F1} MB); GC heap size peak {peakHeap / 1e6:F1} MB; holdout AUC {metrics.AreaUnderRocCurve:F4}");
-        Assert.True(peakLive - baseline < 40_000_000, $"live heap grew by {(peakLive - baseline) / 1e6:F1} MB");
-        Assert.True(peakLive < 64_000_000, $"live heap peaked at {peakLive / 1e6:F1} MB; loading the data would take 88 MB");
+        // Growth, not the absolute peak: what earlier tests left alive (20–40 MB) is not this Fit's.
+        Assert.True(peakLive - baseline < 40_000_000, $"live heap grew by {(peakLive - baseline) / 1e6:F1} MB; loading the data would take 88 MB");
         Assert.True(metrics.AreaUnderRocCurve > 0.9, $"AUC {metrics.AreaUnderRocCurve}");
     }
 }
