@@ -1,7 +1,7 @@
 // Quickstart: an ordinary ML.NET pipeline that ends in an MLP trained by backpropagation.
 // Trains on the digits data shipped in data/, prints per-epoch progress, why each network stopped and ML.NET's
 // metrics on a held-out 25%, saves model.zip (the scoring part: features in, digit out), loads it in a fresh
-// MLContext and prints a few predictions. It also writes a features CSV that samples/ConsumeModel can score with it:
+// MLContext and prints a few predictions; it also exports the same model as ONNX. It also writes a features CSV that samples/ConsumeModel can score with it:
 //   dotnet run --project samples/Quickstart -c Release
 //   dotnet run --project samples/ConsumeModel -c Release -- <model.zip> <features.csv>   (both paths are printed)
 using Microsoft.ML;
@@ -44,6 +44,10 @@ string featuresCsv = Path.Combine(Path.GetTempPath(), "mlnetbackprop-quickstart-
 File.WriteAllLines(featuresCsv, ml.Data.CreateEnumerable<Digit>(split.TestSet, reuseRowObject: false).Take(8)
     .Select(d => string.Join(",", d.Features.Select(v => v.ToString(System.Globalization.CultureInfo.InvariantCulture)))));
 Console.WriteLine($"Score it from another app: dotnet run --project samples/ConsumeModel -c Release -- {path} {featuresCsv}");
+// The same scoring part as ONNX, for ONNX Runtime anywhere (or ML.NET's ApplyOnnxModel): README, "ONNX export".
+string onnx = Path.ChangeExtension(path, ".onnx");
+ml.Model.ExportToOnnx(model, train, onnx, "Score", "PredictedDigit");
+Console.WriteLine($"Exported {onnx} ({new FileInfo(onnx).Length / 1024} KB): input Features, outputs Score.output, PredictedDigit.output");
 
 // A consuming app: a fresh MLContext, one registration line, then the ordinary Load.
 var consumer = new MLContext().RegisterBackprop();

@@ -17,7 +17,7 @@ internal sealed class OnnxGraph
 
     private readonly List<NodeEntry> _nodes = [];
     private readonly List<(string Name, byte[] Tensor)> _initializers = [];
-    private readonly List<byte[]> _inputs = [];
+    private readonly List<(string Name, byte[] ValueInfo)> _inputs = [];
     private readonly List<(string Name, byte[] ValueInfo)> _outputs = [];
     private readonly HashSet<string> _names = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _opsets = new(StringComparer.Ordinal) { [""] = OpsetVersion, ["ai.onnx.ml"] = 2 };
@@ -40,7 +40,7 @@ internal sealed class OnnxGraph
     public string AddInput(string name, DataViewType type, string column)
     {
         if (!_names.Add(name)) throw new InvalidOperationException($"The ONNX graph already has a value named '{name}'.");
-        _inputs.Add(ValueInfo(name, type, column));
+        _inputs.Add((name, ValueInfo(name, type, column)));
         return name;
     }
 
@@ -262,8 +262,8 @@ internal sealed class OnnxGraph
     }
 
     /// <summary>
-    /// The ModelProto: only the nodes and initializers that some output needs (a spliced step's unused values and
-    /// ML.NET's pass-through Identity nodes fall away), in execution order.
+    /// The ModelProto: only the nodes, initializers and graph inputs that some output needs (a spliced step's unused
+    /// values and ML.NET's pass-through Identity nodes fall away), in execution order.
     /// </summary>
     public byte[] ToModel(string producerVersion)
     {
@@ -288,7 +288,9 @@ internal sealed class OnnxGraph
         graph.String(2, "MLNetBackprop");
         foreach (var (name, tensor) in _initializers)
             if (needed.Contains(name)) graph.Bytes(5, tensor);
-        foreach (var input in _inputs) graph.Bytes(11, input);
+        // An input nothing needs (e.g. the label, when only the scores are output) is not asked of the caller.
+        foreach (var (name, input) in _inputs)
+            if (needed.Contains(name)) graph.Bytes(11, input);
         foreach (var (_, output) in _outputs) graph.Bytes(12, output);
         var model = new ProtoWriter().Varint(1, _irVersion);
         foreach (var (domain, version) in _opsets) model.Message(8, new ProtoWriter().String(1, domain).Varint(2, version));

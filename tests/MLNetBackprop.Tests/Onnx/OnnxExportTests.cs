@@ -126,8 +126,15 @@ public class OnnxExportTests
             .Append(ml.Regression.Trainers.Mlp(new MlpRegressionTrainer.Options { Epochs = 4 }))
             .Fit(table.Data);
         var score = OnnxRunner.Column<float>(model.Transform(table.Data), "Score");
-        var onnx = OnnxRunner.Run(Export(ml, model, table.Data, "Score"), table.Data);
+        byte[] exported = Export(ml, model, table.Data, "Score");
+        var onnx = OnnxRunner.Run(exported, table.Data);
         Assert.Single(onnx.Keys);
+        // Only the columns the score needs are inputs: not the label, which a scoring app does not have.
+        using (var session = new Microsoft.ML.OnnxRuntime.InferenceSession(exported))
+        {
+            Assert.DoesNotContain("Label", session.InputMetadata.Keys);
+            Assert.Equal(table.Numeric.Concat(table.Categorical).Order(), session.InputMetadata.Keys.Order());
+        }
         AssertClose(score, (float[])onnx["Score.output"], "Score");
         Assert.True(score.Max() - score.Min() > 1, "The model's scores should vary with the row.");
     }
