@@ -1,3 +1,4 @@
+using MLNetBackprop.Internals;
 using MLNetBackprop;
 using MLNetBackprop.Engine;
 

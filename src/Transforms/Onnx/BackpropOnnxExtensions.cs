@@ -1,3 +1,4 @@
+using MLNetBackprop.Internals;
 using MLNetBackprop.Onnx;
 
 namespace Microsoft.ML;
@@ -61,20 +62,6 @@ public static class BackpropOnnxExtensions
         ArgumentNullException.ThrowIfNull(inputData);
         ArgumentException.ThrowIfNullOrEmpty(path);
         byte[] bytes = OnnxPipelineExporter.Export(model, inputData.Schema, outputColumns);
-        string full = Path.GetFullPath(path);
-        string temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
-            {
-                file.Write(bytes);
-                file.Flush(flushToDisk: true);
-            }
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
+        AtomicFile.Write(path, bytes); // the project's one way of replacing a file (staging folder, mode and links kept)
     }
 }

@@ -1,3 +1,4 @@
+using MLNetBackprop.Internals;
 using System.Runtime.Versioning;
 using Microsoft.ML;
 using Microsoft.ML.Data;

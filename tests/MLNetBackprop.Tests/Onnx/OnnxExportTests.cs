@@ -304,7 +304,7 @@ public class OnnxExportTests
             File.WriteAllText(path, "previous");
             Assert.Throws<ArgumentException>(() => ml.Model.ExportToOnnx(model, data, path, "NoSuchColumn"));
             Assert.Equal("previous", File.ReadAllText(path));
-            Assert.Empty(Directory.GetFiles(Path.GetTempPath(), $".{Path.GetFileName(path)}*"));
+            Assert.Empty(Directory.GetFileSystemEntries(Path.GetTempPath(), $".{Path.GetFileName(path)}*"));
         }
         finally
         {

@@ -1,3 +1,4 @@
+using MLNetBackprop.Internals;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;

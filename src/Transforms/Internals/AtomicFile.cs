@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace MLNetBackprop.Engine;
+namespace MLNetBackprop.Internals;
 
 /// <summary>
 /// Replaces a file so that readers see either the complete old file or the complete new one, and so that a writer
