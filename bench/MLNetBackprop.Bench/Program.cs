@@ -2,7 +2,7 @@ using System.Runtime.Intrinsics.X86;
 using MLNetBackprop.Bench;
 using MLNetBackprop.Engine;
 
-// Usage: dotnet run -c Release --project bench/MLNetBackprop.Bench -- [gemm|epoch|ours|split|all|profile|scoring|tabular|tabprof|curves|alloc|fashion] [options]
+// Usage: dotnet run -c Release --project bench/MLNetBackprop.Bench -- [gemm|epoch|ours|split|all|profile|scoring|tabular|tabprof|curves|alloc|fashion|cold] [options]
 //        ... -- arena [--sets a,b|all] [--seeds N] [--mlp default,...] [--peers all|none|lightgbm,...] [--peer-cache FILE] [--markdown FILE] [--data DIR]
 //        (the tabular arena: Mlp vs ML.NET's trainers, no torch; see Arena/ArenaBench.cs)
 //   --threads 1,2     thread counts (torch.set_num_threads and Kernels.MaxThreads)
@@ -18,6 +18,7 @@ int epochs = int.Parse(Opt("--epochs") ?? (mode is "fashion" ? "10" : "3"));
 string outFile = Opt("--out") ?? "bench-results.md";
 
 if (mode is "arena") { MLNetBackprop.Bench.Arena.ArenaBench.Run(args.Skip(1).ToArray()); return; } // no torch (see Arena/)
+if (mode is "cold-child") { ColdStartBench.Child(args[1]); return; } // one fresh process of the cold-start bench
 if (mode is "streaming") { StreamingBench.Run(args); return; } // "Big data": streamed training, no torch (see StreamingBench.cs)
 if (mode is "fashion" && (!File.Exists(FashionBench.TrainPath) || !File.Exists(FashionBench.TestPath)))
 {
@@ -63,6 +64,13 @@ if (mode is "ours")
     md.WriteLine("|---|---|---|---|---|---|---|");
     var (x, y) = EpochBench.MakeData();
     foreach (int t in threads) EpochBench.RunOurs(x, y, batches, t, warmup: 1, reps: epochs, md);
+    md.WriteLine();
+}
+if (mode is "cold")
+{
+    md.WriteLine($"### Cold start: fresh processes, 784-256-128-10 PredictionEngine and a small tabular Fit ({reps} runs per setting)");
+    md.WriteLine();
+    ColdStartBench.Run(reps, md);
     md.WriteLine();
 }
 if (mode is "split")
