@@ -28,7 +28,7 @@ foreach (var (scheme, layers) in results)
     Console.WriteLine($"{scheme.Name}: weight σ = {scheme.WeightStd(Width, Width):0.####}");
     Console.WriteLine(relu ? "   layer     mean      std    exactly 0" : "   layer     mean      std    within 0.05 of a saturated end");
     foreach (var l in layers)
-        Console.WriteLine($"   {l.Layer,5} {Math.Round(l.Mean, 4) + 0.0,8:0.0000} {l.Std,9:G3}   {(relu ? l.Zero : l.Saturated),6:P1}");
+        Console.WriteLine($"   {l.Layer,5} {Math.Round(l.Mean, 4) + 0.0,8:0.0000} {Spread(l.Std),9}   {(relu ? l.Zero : l.Saturated),6:P1}");
     Console.WriteLine();
 }
 
@@ -44,8 +44,8 @@ var reluHe = Of("ReLU, He normal");
 Console.WriteLine("What it shows");
 Console.WriteLine($"   Too large a spread: with N(0, 1) weights {sigmoidLarge[^1].Saturated:P0} of the sigmoid activations of layer {Depth} sit within 0.05 of 0 or 1,");
 Console.WriteLine("   where σ'(x) ≈ 0: the gradient vanishes there (VanishingGradients shows the consequence).");
-Console.WriteLine($"   Too small a spread: with N(0, 0.01²) every sigmoid unit outputs ≈ 0.5 (std {sigmoidSmall[^1].Std:G3} at layer {Depth}, against");
-Console.WriteLine($"   {sigmoidXavier[^1].Std:0.###} with Xavier), and tanh units collapse to 0 (std {tanhSmall[^1].Std:G2} against {tanhXavier[^1].Std:0.###}): all units compute");
+Console.WriteLine($"   Too small a spread: with N(0, 0.01²) every sigmoid unit outputs ≈ 0.5 (std {Spread(sigmoidSmall[^1].Std)} at layer {Depth}, against");
+Console.WriteLine($"   {sigmoidXavier[^1].Std:0.###} with Xavier), and tanh units collapse to 0 (std {Spread(tanhSmall[^1].Std)} against {tanhXavier[^1].Std:0.###}): all units compute");
 Console.WriteLine("   nearly the same thing, and the network loses its expressiveness.");
 Console.WriteLine($"   Xavier keeps sigmoid/tanh activations spread layer after layer (tanh std {tanhXavier[0].Std:0.###} → {tanhXavier[^1].Std:0.###}).");
 Console.WriteLine($"   ReLU: He's √2 makes up for the half of the units that output 0 — std {reluHe[0].Std:0.###} at layer 1, {reluHe[^1].Std:0.###} at layer {Depth};");
@@ -69,6 +69,9 @@ PlotSpread(results, spreadPath);
 files.Add(spreadPath);
 foreach (var f in files) Console.WriteLine($"Wrote {f}");
 return 0;
+
+// Three significant digits; powers of ten below 0.001.
+static string Spread(double std) => std >= 1e-3 ? std.ToString("G3") : std.ToString("0.##e+0");
 
 // One row of histograms per scheme, one column per hidden layer: the share of the activations in each of 30 bins.
 static void PlotHistograms((InitScheme Scheme, LayerActivations[] Layers)[] rows, double low, double high, string path)
@@ -105,7 +108,7 @@ static void PlotHistograms((InitScheme Scheme, LayerActivations[] Layers)[] rows
                 bar.LineWidth = 0;
                 bar.FillColor = palette.GetColor(r);
             }
-            plot.Title(relu ? $"layer {l + 1}: std {layer.Std:G3}, {layer.Zero:P0} at 0" : $"layer {l + 1}: std {layer.Std:G3}", size: 12);
+            plot.Title(relu ? $"layer {l + 1}: std {Spread(layer.Std)}, {layer.Zero:P0} at 0" : $"layer {l + 1}: std {Spread(layer.Std)}", size: 12);
             plot.Axes.Left.TickLabelStyle.FontSize = 10;
             plot.Axes.Bottom.TickLabelStyle.FontSize = 10;
             if (l == 0) plot.YLabel($"{rows[r].Scheme.Name}\n% of activations", size: 12);
