@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Reflection;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -83,6 +84,7 @@ public sealed class MlpMulticlassPredictionTransformer : MlpPredictionTransforme
         columns.Set(outputs[1].Name, key, outputs[1].Type);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // scoring path: optimised from the first call (cold start)
     internal static uint PredictedKey(ReadOnlySpan<float> probabilities)
     {
         int best = 0;

@@ -10,6 +10,7 @@ public static partial class Kernels
     /// <param name="activation">The function.</param>
     /// <param name="values">Pre-activations in, activations out.</param>
     /// <param name="leakySlope">Negative slope of leaky ReLU.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // scoring path: optimised from the first call (cold start)
     public static void ActivateInPlace(Activation activation, Span<float> values, float leakySlope)
     {
         switch (activation)
@@ -57,6 +58,7 @@ public static partial class Kernels
     /// <param name="stride">Padded column count.</param>
     /// <param name="fused">Relu, LeakyRelu, or Identity (anything else: no activation applied).</param>
     /// <param name="slope">Leaky ReLU slope.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // scoring path: optimised from the first call (cold start)
     internal static unsafe void RowTimesPaddedMatrix(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b, Span<float> y, int stride, Activation fused, float slope)
     {
         int inputs = x.Length;
@@ -99,6 +101,7 @@ public static partial class Kernels
     /// <param name="b">stride bias values.</param>
     /// <param name="fused">Relu, LeakyRelu, or Identity (anything else: only the bias is added).</param>
     /// <param name="slope">Leaky ReLU slope.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // scoring path: optimised from the first call (cold start)
     internal static unsafe void BiasActivate(Span<float> y, ReadOnlySpan<float> b, Activation fused, float slope)
     {
         if ((y.Length & (RowPadding - 1)) != 0 || b.Length < y.Length) throw new ArgumentException("Buffers do not match the padded shape.");
@@ -128,6 +131,7 @@ public static partial class Kernels
         return v;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // scoring path: optimised from the first call (cold start)
     private static unsafe void Tile8(float* x, int inputs, float* w, int stride, float* y)
     {
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
@@ -143,6 +147,7 @@ public static partial class Kernels
         a4.Store(y + 64); a5.Store(y + 80); a6.Store(y + 96); a7.Store(y + 112);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // scoring path: optimised from the first call (cold start)
     private static unsafe void Tile4(float* x, int inputs, float* w, int stride, float* y)
     {
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
@@ -155,6 +160,7 @@ public static partial class Kernels
         a0.Store(y); a1.Store(y + 16); a2.Store(y + 32); a3.Store(y + 48);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // scoring path: optimised from the first call (cold start)
     private static unsafe void Tile1(float* x, int inputs, float* w, int stride, float* y)
     {
         // One chain per column, ascending i: two interleaved chains would change the summation order.
@@ -164,6 +170,7 @@ public static partial class Kernels
         a0.Store(y);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // scoring path: optimised from the first call (cold start)
     private static unsafe void Tile2x256(float* x, int inputs, float* w, int stride, float* y)
     {
         Vector256<float> a0 = default, a1 = default;
