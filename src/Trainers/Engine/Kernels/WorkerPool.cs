@@ -78,6 +78,17 @@ internal static class WorkerPool
     private static int s_helpers;
     private static Exception? s_error;
     private static uint s_generation;
+    private static long s_helperItems;
+
+    /// <summary>Items run by helper threads since the process started (tests: did a dispatch really use a second thread?).</summary>
+    internal static long HelperItems => Volatile.Read(ref s_helperItems);
+
+    /// <summary>Tests: ends a back-off (dispatches run inline after a stall), so the next dispatch offers items to the helpers again.</summary>
+    internal static void EndBackoff()
+    {
+        Volatile.Write(ref s_inlineUntil, 0);
+        s_backoff = s_backoffTicks;
+    }
 
     /// <summary>
     /// Runs <c>work.Run(i)</c> once for every i in [0, <paramref name="count"/>), on the calling thread and up
@@ -217,6 +228,7 @@ internal static class WorkerPool
                 try { w.Run(i); }
                 catch (Exception e) { Interlocked.CompareExchange(ref s_error, e, null); }
                 Interlocked.Increment(ref s_done);
+                Interlocked.Increment(ref s_helperItems);
             }
         }
     }
