@@ -210,9 +210,16 @@ public class KernelGemmTests
         using (KernelThreads.Set(1))
         {
             for (int warm = 0; warm < 3; warm++) All();
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < 5; i++) All();
-            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            // A per-call allocation shows up on every attempt; a one-time runtime allocation charged to this thread
+            // (tiered-JIT bookkeeping when a method is promoted mid-measurement) shows up once.
+            long least = long.MaxValue;
+            for (int attempt = 0; attempt < 3 && least != 0; attempt++)
+            {
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                for (int i = 0; i < 5; i++) All();
+                least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
+            }
+            Assert.Equal(0, least);
         }
     }
 
