@@ -104,11 +104,18 @@ public sealed class MlpSearchSpace
     }
 
     /// <summary>
+    /// Test seam: when set, trial i (from 2) is <c>FixedTrials[(i − 2) mod count]</c> instead of a draw, so a test can put
+    /// known configurations (one that diverges, learning rates that rank in a known order…) through the search.
+    /// </summary>
+    internal IReadOnlyList<TrialConfiguration>? FixedTrials { get; init; }
+
+    /// <summary>
     /// Draws trial <paramref name="trial"/>'s configuration. Each trial has its own random stream
     /// (seed, <see cref="RandomPurpose.Search"/>, trial), so a trial's values do not depend on the other trials.
     /// </summary>
     internal TrialConfiguration Sample(long seed, int trial, TrialConfiguration baseline)
     {
+        if (FixedTrials is { Count: > 0 } fixedTrials) return fixedTrials[(trial - 2) % fixedTrials.Count];
         var rng = new CounterRandom(seed, (long)RandomPurpose.Search, trial);
         double lr = LearningRate?.Resolve(baseline.LearningRate).Sample(ref rng) ?? baseline.LearningRate;
         float l2 = baseline.L2;

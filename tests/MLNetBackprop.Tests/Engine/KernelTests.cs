@@ -1,10 +1,11 @@
 using MLNetBackprop.Engine;
+using Xunit.Abstractions;
 
 namespace MLNetBackprop.Tests.Engine;
 
 /// <summary>GEMM kernels against a naive double-precision reference, and thread-count determinism.</summary>
 [Collection(KernelThreadsCollection.Name)]
-public class KernelGemmTests
+public class KernelGemmTests(ITestOutputHelper output)
 {
     public enum Op { NN, TN, NT }
 
@@ -173,7 +174,15 @@ public class KernelGemmTests
     {
         // Each C element is one FMA chain in ascending k whatever the vector width, so the AVX-512,
         // AVX2 and scalar (MathF.FusedMultiplyAdd) kernels agree bit for bit on an FMA machine.
-        if (!System.Runtime.Intrinsics.X86.Fma.IsSupported) return;
+        if (!System.Runtime.Intrinsics.X86.Fma.IsSupported)
+        {
+            // Without FMA only the scalar kernel (separate multiply and add) exists: there is nothing to compare it with
+            // (MatchesNaiveReference and ScalarFallbackMatchesReference still check it against double precision).
+            output.WriteLine("No FMA (or DOTNET_EnableAVX2=0): only the scalar micro-kernel runs here; the comparison across micro-kernels needs FMA.");
+            Assert.Equal(Gemm.Isa.Scalar, Gemm.Best);
+            return;
+        }
+        output.WriteLine($"comparing {Gemm.Best} with {string.Join(", ", new[] { Gemm.Isa.Avx2, Gemm.Isa.Scalar }.Where(i => i < Gemm.Best))}");
         var rng = new Random(5);
         foreach (var (m, k, n) in new[] { (37, 523, 301), (128, 784, 256), (1, 17, 65) })
         {
@@ -210,9 +219,16 @@ public class KernelGemmTests
         using (KernelThreads.Set(1))
         {
             for (int warm = 0; warm < 3; warm++) All();
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < 5; i++) All();
-            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            // A per-call allocation shows up on every attempt; a one-time runtime allocation charged to this thread
+            // (tiered-JIT bookkeeping when a method is promoted mid-measurement) shows up once.
+            long least = long.MaxValue;
+            for (int attempt = 0; attempt < 3 && least != 0; attempt++)
+            {
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                for (int i = 0; i < 5; i++) All();
+                least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
+            }
+            Assert.Equal(0, least);
         }
     }
 

@@ -22,7 +22,7 @@ public sealed class SerialCollection
 [Collection(SerialCollection.Name)]
 public class HostileModelFileTests(ITestOutputHelper output)
 {
-    private const int CasesPerModel = 660; // 1,320 damaged files in all
+    private const int CasesPerModel = 660; // 1,320 damaged files in all, as the README says (checked below)
 
     /// <summary>Loads of the undamaged file whose largest allocation is the baseline (the first load, which warms up, is not one of them).</summary>
     private const int CalibrationLoads = 5;
@@ -197,8 +197,19 @@ public class HostileModelFileTests(ITestOutputHelper output)
         output.WriteLine($"{total} damaged files, all rejected. Max allocation per load {maxAllocated:N0} bytes (thread), {maxTotalAllocated:N0} (process); max ratio {maxRatio:F1}× the {worstFileSize}-byte file ({worst}); slowest load {maxSeconds * 1000:F0} ms.");
         output.WriteLine($"Most allocated beyond the clean load: {maxExcessPerByte:F2} bytes per file byte (thread), {maxProcessExcessPerByte:F2} (process), after {retries} re-loads; allowed {K}.");
         foreach (var (reason, n) in tally) output.WriteLine($"{n,5}  {reason}");
-        Assert.True(total >= 1000);
+        Assert.Equal(2 * CasesPerModel, total);
         Assert.Contains(tally.Keys, k => k.Contains("checksum mismatch"));
+    }
+
+    /// <summary>The README states how many damaged files the test above rejects: the number it really generates.</summary>
+    [Fact]
+    public void TheReadmeStatesTheNumberOfDamagedFiles()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "MLNetBackprop.sln"))) dir = dir.Parent;
+        Assert.True(dir is not null, $"no MLNetBackprop.sln above {AppContext.BaseDirectory}");
+        string readme = File.ReadAllText(Path.Combine(dir.FullName, "README.md"));
+        Assert.Contains($"{2 * CasesPerModel:N0} deliberately damaged model files", readme.ReplaceLineEndings(" "));
     }
 
     private static (long Thread, long Process) Load(MLContext ml, byte[] zip, out ITransformer? model) => Load(ml, zip, out model, out _);

