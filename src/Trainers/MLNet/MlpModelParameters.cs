@@ -32,6 +32,19 @@ public sealed class MlpModelParameters
         MemberHistories = [.. histories];
         // A model's networks are never trained again (warm start copies them), so scoring may share their weights.
         Inferences = Members.Select(n => new InferenceNetwork(n, shareWeights: true)).ToArray();
+        WarmUp();
+    }
+
+    /// <summary>
+    /// Scores one row of zeros and throws the result away, so that the scoring path's code is compiled when the model
+    /// is built or loaded — at a service's start-up — rather than during its first request (cold start: issue 13).
+    /// </summary>
+    private void WarmUp()
+    {
+        var scratch = new Scratch(this);
+        var output = new float[OutputSize];
+        Forward(new float[InputSize], output, scratch);
+        ApplyLink(output);
     }
 
     /// <summary>Equal specs, comparing the hidden widths by value (a record compares arrays by reference).</summary>
