@@ -25,10 +25,8 @@ public static class BackpropOnnxExtensions
     /// <exception cref="NotSupportedException">A step (named with its position and type) or a requested column cannot be exported.</exception>
     public static void ExportToOnnx(this ModelOperationsCatalog catalog, ITransformer model, IDataView inputData, Stream stream, params string[] outputColumns)
     {
-        ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(inputData);
-        ArgumentNullException.ThrowIfNull(stream);
-        stream.Write(OnnxPipelineExporter.Export(model, inputData.Schema, outputColumns));
+        catalog.ExportToOnnx(model, inputData.Schema, stream, outputColumns);
     }
 
     /// <summary>

@@ -24,8 +24,8 @@ internal sealed class OnnxGraph
     private long _irVersion = 7;
     private int _splices;
 
-    /// <summary>A node: its inputs and outputs (names in this graph) and the rest of its fields, already encoded.</summary>
-    private sealed record NodeEntry(string[] Inputs, string[] Outputs, byte[] Rest);
+    /// <summary>A node: its operator, its inputs and outputs (names in this graph) and the rest of its fields, already encoded.</summary>
+    private sealed record NodeEntry(string Op, string[] Inputs, string[] Outputs, byte[] Rest);
 
     /// <summary>A name not used yet in this graph, <paramref name="hint"/> itself when free.</summary>
     public string Fresh(string hint)
@@ -81,7 +81,7 @@ internal sealed class OnnxGraph
         var rest = new ProtoWriter().String(3, nodeName ?? Fresh("node_" + op)).String(4, op);
         attributes?.WriteTo(rest, 5);
         if (domain.Length > 0) rest.String(7, domain);
-        _nodes.Add(new NodeEntry(inputs, outputs, rest.ToArray()));
+        _nodes.Add(new NodeEntry(op, inputs, outputs, rest.ToArray()));
     }
 
     /// <summary>A float tensor constant of shape <paramref name="dims"/> (row-major values).</summary>
@@ -196,8 +196,10 @@ internal sealed class OnnxGraph
                     var inputs = new List<string>();
                     var outputs = new List<string>();
                     var rest = new ProtoWriter();
+                    string op = "";
                     foreach (var n in ProtoReader.Fields(f.Data))
                     {
+                        if (n.Number == 4) op = n.AsString();
                         if (n.Number == 1) inputs.Add(Renamed(n.AsString()));
                         else if (n.Number == 2) outputs.Add(Renamed(n.AsString()));
                         else if (n.Number == 3) rest.String(3, Fresh(prefix + n.AsString()));
@@ -208,7 +210,7 @@ internal sealed class OnnxGraph
                             rest.Raw(n);
                         }
                     }
-                    _nodes.Add(new NodeEntry([.. inputs], [.. outputs], rest.ToArray()));
+                    _nodes.Add(new NodeEntry(op, [.. inputs], [.. outputs], rest.ToArray()));
                     break;
                 case 5: // initializer
                     var tensor = new ProtoWriter();
@@ -239,16 +241,9 @@ internal sealed class OnnxGraph
     public string ThroughIdentity(string value)
     {
         foreach (var node in _nodes)
-            if (node.Outputs.Length == 1 && node.Outputs[0] == value && node.Inputs.Length == 1 && OpType(node) == "Identity")
+            if (node.Outputs.Length == 1 && node.Outputs[0] == value && node.Inputs.Length == 1 && node.Op == "Identity")
                 return node.Inputs[0];
         return value;
-    }
-
-    private static string OpType(NodeEntry node)
-    {
-        foreach (var f in ProtoReader.Fields(node.Rest))
-            if (f.Number == 4) return f.AsString();
-        return "";
     }
 
     private static bool HasSubgraph(ReadOnlyMemory<byte> attribute) =>

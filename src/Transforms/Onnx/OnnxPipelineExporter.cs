@@ -72,10 +72,7 @@ internal static class OnnxPipelineExporter
     private static void SpliceMLNetStep(OnnxGraph graph, OnnxColumns columns, ITransformer step, DataViewSchema schema, string name)
     {
         // Only the columns ONNX can carry: ML.NET's converter refuses a whole graph for one unsupported input type.
-        var b = new DataViewSchema.Builder();
-        foreach (var column in schema)
-            if (!column.IsHidden && HasOnnxType(column.Type) && columns.Contains(column.Name)) b.AddColumn(column.Name, column.Type, column.Annotations);
-        var input = new SchemaOnlyDataView(b.ToSchema());
+        var input = SchemaOnlyDataView.OfVisible(schema, column => HasOnnxType(column.Type) && columns.Contains(column.Name));
         var context = new MLContext();
         var skipped = new List<string>();
         context.Log += (_, e) =>

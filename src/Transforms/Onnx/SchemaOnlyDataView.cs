@@ -9,12 +9,12 @@ namespace MLNetBackprop.Onnx;
 /// </summary>
 internal sealed class SchemaOnlyDataView(DataViewSchema schema) : IDataView
 {
-    /// <summary>A view of the visible columns of <paramref name="schema"/> (annotations kept).</summary>
-    public static SchemaOnlyDataView OfVisible(DataViewSchema schema)
+    /// <summary>A view of the visible columns of <paramref name="schema"/> that <paramref name="keep"/> accepts (annotations kept).</summary>
+    public static SchemaOnlyDataView OfVisible(DataViewSchema schema, Func<DataViewSchema.Column, bool> keep)
     {
         var b = new DataViewSchema.Builder();
         foreach (var column in schema)
-            if (!column.IsHidden) b.AddColumn(column.Name, column.Type, column.Annotations);
+            if (!column.IsHidden && keep(column)) b.AddColumn(column.Name, column.Type, column.Annotations);
         return new SchemaOnlyDataView(b.ToSchema());
     }
 
