@@ -107,22 +107,12 @@ public class RoundTwoTests
         Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 512L << 20, "refused before the output layer was allocated");
     }
 
-    /// <summary>A view that reports far more rows than it has.</summary>
-    private sealed class LyingCountView(IDataView inner, long claimed) : IDataView
-    {
-        public bool CanShuffle => inner.CanShuffle;
-        public DataViewSchema Schema => inner.Schema;
-        public long? GetRowCount() => claimed;
-        public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null) => inner.GetRowCursor(columnsNeeded, rand);
-        public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) => inner.GetRowCursorSet(columnsNeeded, n, rand);
-    }
-
     [Fact]
     public void AViewThatOverstatesItsRowCountAllocatesNoMoreThanItsRows()
     {
         var ml = new MLContext(1);
         var (x, y) = Datasets.Load("wine.csv");
-        var data = new LyingCountView(MLData.Float(ml, x, y, Enumerable.Range(0, y.Length)), 400_000_000);
+        var data = new OverstatedRowCountView(MLData.Float(ml, x, y, Enumerable.Range(0, y.Length)), 400_000_000);
         long before = GC.GetAllocatedBytesForCurrentThread();
         var dataset = TrainingDataReader.Read(data, TrainingDataReader.CheckSchema(data.Schema, TaskKind.Regression, "Features", "Label", null), TaskKind.Regression, false, out _);
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;

@@ -79,23 +79,12 @@ public class TinyTrainingSetTests
         Assert.Empty(warnings);
     }
 
-    /// <summary>A view that claims far more rows than it has, so a tiny set takes the streamed path (the row count a view
-    /// reports only decides whether to stream; the streamed passes count the real rows).</summary>
-    private sealed class OverstatedRowCount(IDataView inner, long claimed) : IDataView
-    {
-        public bool CanShuffle => inner.CanShuffle;
-        public DataViewSchema Schema => inner.Schema;
-        public long? GetRowCount() => claimed;
-        public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null) => inner.GetRowCursor(columnsNeeded, rand);
-        public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) => inner.GetRowCursorSet(columnsNeeded, n, rand);
-    }
-
     [Fact]
     public void AStreamedTinySetWarnsToo()
     {
         var (ml, data, warnings) = Rows(3);
         // 10 million claimed rows × (2 features + 2) × 4 bytes exceed a 1 MB budget: streamed.
-        var claimed = new OverstatedRowCount(ml.Transforms.CopyColumns("Label", "Value").Fit(data).Transform(data), 10_000_000);
+        var claimed = new OverstatedRowCountView(ml.Transforms.CopyColumns("Label", "Value").Fit(data).Transform(data), 10_000_000);
         var options = new MlpRegressionTrainer.Options { MemoryBudgetMegabytes = 1, EnsembleSize = 1, Epochs = 1, ValidationFraction = 0 };
         Assert.NotNull(MlpTrainingCore.StreamingWindowRows(options, claimed, TrainingDataReader.CheckSchema(claimed.Schema, TaskKind.Regression, "Features", "Label", null)));
         ml.Regression.Trainers.Mlp(options).Fit(claimed);

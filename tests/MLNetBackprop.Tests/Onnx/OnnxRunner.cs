@@ -51,57 +51,13 @@ internal static class OnnxRunner
 
     private static NamedOnnxValue Tensor<TColumn, T>(IDataView data, DataViewSchema.Column column, int width, string name, Func<TColumn, T> convert)
     {
-        var values = new List<T>();
-        using var cursor = data.GetRowCursor([column]);
-        if (column.Type is VectorDataViewType)
-        {
-            var get = cursor.GetGetter<VBuffer<TColumn>>(column);
-            VBuffer<TColumn> buffer = default;
-            while (cursor.MoveNext())
-            {
-                get(ref buffer);
-                foreach (var x in buffer.DenseValues()) values.Add(convert(x));
-            }
-        }
-        else
-        {
-            var get = cursor.GetGetter<TColumn>(column);
-            TColumn value = default!;
-            while (cursor.MoveNext())
-            {
-                get(ref value);
-                values.Add(convert(value));
-            }
-        }
-        return NamedOnnxValue.CreateFromTensor(name, new DenseTensor<T>(values.ToArray(), [values.Count / width, width]));
+        var values = Column<TColumn>(data, column.Name).Select(convert).ToArray();
+        return NamedOnnxValue.CreateFromTensor(name, new DenseTensor<T>(values, [values.Length / width, width]));
     }
 
-    /// <summary>A column's values, flattened row-major.</summary>
-    public static T[] Column<T>(IDataView data, string name)
-    {
-        var column = data.Schema[name];
-        var values = new List<T>();
-        using var cursor = data.GetRowCursor([column]);
-        if (column.Type is VectorDataViewType)
-        {
-            var get = cursor.GetGetter<VBuffer<T>>(column);
-            VBuffer<T> buffer = default;
-            while (cursor.MoveNext())
-            {
-                get(ref buffer);
-                values.AddRange(buffer.DenseValues());
-            }
-        }
-        else
-        {
-            var get = cursor.GetGetter<T>(column);
-            T value = default!;
-            while (cursor.MoveNext())
-            {
-                get(ref value);
-                values.Add(value);
-            }
-        }
-        return values.ToArray();
-    }
+    /// <summary>A column's values, flattened row-major (ML.NET's GetColumn, vectors concatenated).</summary>
+    public static T[] Column<T>(IDataView data, string name) =>
+        data.Schema[name].Type is VectorDataViewType
+            ? data.GetColumn<T[]>(name).SelectMany(v => v).ToArray()
+            : data.GetColumn<T>(name).ToArray();
 }
