@@ -18,6 +18,7 @@ int epochs = int.Parse(Opt("--epochs") ?? (mode is "fashion" ? "10" : "3"));
 string outFile = Opt("--out") ?? "bench-results.md";
 
 if (mode is "arena") { MLNetBackprop.Bench.Arena.ArenaBench.Run(args.Skip(1).ToArray()); return; } // no torch (see Arena/)
+if (mode is "spin") { ContendedBench.Spin(); return; } // the busy child process of `contended`
 if (mode is "cold-child") { ColdStartBench.Child(args[1]); return; } // one fresh process of the cold-start bench
 if (mode is "streaming") { StreamingBench.Run(args); return; } // "Big data": streamed training, no torch (see StreamingBench.cs)
 if (mode is "fashion" && (!File.Exists(FashionBench.TrainPath) || !File.Exists(FashionBench.TestPath)))
@@ -71,6 +72,33 @@ if (mode is "cold")
     md.WriteLine($"### Cold start: fresh processes, 784-256-128-10 PredictionEngine and a small tabular Fit ({reps} runs per setting)");
     md.WriteLine();
     ColdStartBench.Run(reps, md);
+    md.WriteLine();
+}
+if (mode is "contended")
+{
+    md.WriteLine($"### Two threads vs one, idle and with another process spinning on one core (784-256-128-10, 60,000 rows, median of {epochs} epochs after 1 warm-up); {LayerProfile.Machine()}");
+    md.WriteLine();
+    ContendedBench.Run(batches, warmup: 1, reps: epochs, md);
+    md.WriteLine();
+}
+if (mode is "layers")
+{
+    // Per-layer breakdown of our 784-256-128-10 step (no torch), % of one core's measured peak × threads.
+    double peak = LayerProfile.MeasurePeak();
+    md.WriteLine($"### Our step per layer, 784-256-128-10, 60,000 rows ({epochs} epochs after 1 untimed); {LayerProfile.Machine()}; one core's peak {peak:F0} GFLOP/s (256³ product)");
+    md.WriteLine();
+    Console.WriteLine($"one core's peak {peak:F0} GFLOP/s");
+    foreach (var h in LayerProfile.Header(peak)) { md.WriteLine(h); Console.WriteLine(h); }
+    var (x, y) = EpochBench.MakeData();
+    foreach (int t in threads)
+        foreach (int b in batches)
+        {
+            var net = new Network(new NetworkSpec { InputSize = EpochBench.Inputs, HiddenLayers = EpochBench.Hidden, OutputSize = EpochBench.Classes }, seed: 1);
+            foreach (var line in LayerProfile.Run(net, x, y, EpochBench.Rows, b, t, epochs, peak * t)) { md.WriteLine(line); Console.WriteLine(line); }
+            var ep = EpochBench.RunOursEpoch(x, y, b, t, 1, epochs)!.Value;
+            string el = $"| {t} | the trainer's epoch (NetworkTrainer), per batch | {ep.Time.Median * 1e6 / ((EpochBench.Rows + b - 1) / b):F1} | | | |";
+            md.WriteLine(el); Console.WriteLine(el);
+        }
     md.WriteLine();
 }
 if (mode is "split")

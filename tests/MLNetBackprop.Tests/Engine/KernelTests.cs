@@ -142,6 +142,7 @@ public class KernelGemmTests(ITestOutputHelper output)
             yield return [op, 1, 1500, 2000]; // one row: threads split columns
             yield return [op, 300, 1000, 65];
             yield return [op, 37, 523, 301];
+            yield return [op, 250, 300, 256]; // column tiles that run their rows in several packed blocks
         }
     }
 

@@ -74,4 +74,35 @@ public class WorkerPoolTests
             Assert.All(ok.Hits, h => Assert.Equal(1, h));
         }
     }
+
+    private sealed class Recording(int count) : PoolWork
+    {
+        public readonly int[] Threads = new int[count];
+        public override void Run(int index)
+        {
+            Threads[index] = Environment.CurrentManagedThreadId;
+            var until = System.Diagnostics.Stopwatch.GetTimestamp() + System.Diagnostics.Stopwatch.Frequency / 4000; // 250 µs
+            while (System.Diagnostics.Stopwatch.GetTimestamp() < until) Thread.SpinWait(10);
+        }
+    }
+
+    [Fact]
+    public void EachThreadStartsWithItsOwnRangeOfItems()
+    {
+        // Items are cut into one contiguous range per thread, the caller's first, so that item i of consecutive
+        // dispatches runs on the same core (its data stays in that core's cache). The caller always starts with
+        // item 0; a helper that is running starts with the first item of its own range (item 2 of 4), not item 1.
+        int caller = Environment.CurrentManagedThreadId, helperStartedOwn = 0, helperTookCallers = 0;
+        for (int rep = 0; rep < 40; rep++)
+        {
+            WorkerPool.EndBackoff();
+            var w = new Recording(4);
+            WorkerPool.Run(w, 4, 2);
+            Assert.Equal(caller, w.Threads[0]);
+            if (w.Threads[2] != caller) helperStartedOwn++;
+            if (w.Threads[1] != caller && w.Threads[2] == caller) helperTookCallers++;
+        }
+        Assert.True(helperStartedOwn > 0, "no helper ever ran its own range in 40 dispatches of 1 ms");
+        Assert.Equal(0, helperTookCallers);
+    }
 }

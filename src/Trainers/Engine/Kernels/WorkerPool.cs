@@ -11,23 +11,43 @@ internal abstract class PoolWork
     public abstract void Run(int index);
 }
 
+/// <summary>How a <see cref="WorkerPool"/>'s dispatches went: forked to helpers, run inline during a back-off, and why back-offs began.</summary>
+/// <param name="Forked">Dispatches offered to the helpers.</param>
+/// <param name="Inlined">Dispatches run on the calling thread because the pool was backing off.</param>
+/// <param name="Stalls">Dispatches whose caller waited far longer than an item takes for a helper (it lost its core mid-item).</param>
+/// <param name="Unshared">Long dispatches in which helpers that were spinning took under a quarter of the items.</param>
+internal readonly record struct PoolCounters(long Forked, long Inlined, long Stalls, long Unshared)
+{
+    /// <summary>The counts since <paramref name="before"/>.</summary>
+    public PoolCounters Since(PoolCounters before) => new(Forked - before.Forked, Inlined - before.Inlined, Stalls - before.Stalls, Unshared - before.Unshared);
+
+    /// <inheritdoc/>
+    public override string ToString() => $"{Forked:N0} dispatches forked, {Inlined:N0} run inline while backing off, back-offs after {Stalls:N0} stalls and {Unshared:N0} unshared dispatches";
+}
+
 /// <summary>
 /// A small persistent fork/join pool for the kernels (GEMM tiles, optimizer chunks), replacing one
 /// <c>Parallel.For</c> per product: no allocation per dispatch, and no waiting for a helper that is not
 /// running.
 /// </summary>
 /// <remarks>
-/// <para>The caller takes part: items are claimed one at a time from a shared counter by the caller and
-/// by up to threads − 1 helper threads. A helper that is descheduled (the machine is busy) simply claims
-/// nothing, and the caller runs the items itself; the caller only ever waits for items a helper has
-/// already started. Which thread runs an item never changes what the item computes, so results do not
-/// depend on the thread count or on timing (the kernels split outputs, never a sum).</para>
+/// <para>The caller takes part: the items are cut into one contiguous range per thread (the caller's first),
+/// and each thread claims the items of its own range one at a time, then takes what is left of the others'
+/// ranges. So item i of a dispatch usually runs on the same thread from one dispatch to the next: the
+/// thread that gathered a batch's rows, updated a slice of the weights or wrote a slice of a gradient is the
+/// one that reads it next, and the data stays in that core's cache instead of crossing to the other core
+/// (on a 2-vCPU guest that crossing costs more than the arithmetic). A helper that is descheduled (the
+/// machine is busy) simply claims nothing, and the caller runs its items; the caller only ever waits for
+/// items a helper has already started. Which thread runs an item never changes what the item computes, so
+/// results do not depend on the thread count or on timing (the kernels split outputs, never a sum).</para>
 /// <para>Helpers spin (yielding after a few rounds) for <see cref="SpinMicroseconds"/> after a dispatch,
 /// waiting for the next (the products of a mini-batch follow each other within microseconds), then block.
 /// If the caller waits much longer for a helper than an item takes (the helper was descheduled mid-item),
-/// or spinning helpers take under a quarter of a dispatch's items (they have no core of their own: another
-/// process wants it), dispatches run inline for <see cref="BackoffMicroseconds"/>, doubling while it keeps
-/// happening (up to <see cref="MaxBackoffMicroseconds"/>).
+/// or spinning helpers take under a quarter of a long dispatch's items (they have no core of their own:
+/// another process wants it), dispatches run inline for <see cref="BackoffFactor"/> times what that
+/// dispatch lost (at least <see cref="BackoffMicroseconds"/>), doubling while it keeps happening (up to
+/// <see cref="MaxBackoffMicroseconds"/>): on a busy machine forking soon stops, and a rare hiccup of an idle
+/// virtual machine costs little (bench `contended`).
 /// One dispatch at a time: a caller that finds the pool busy (a concurrent training) runs its items on
 /// its own thread.</para>
 /// </remarks>
@@ -42,11 +62,18 @@ internal static class WorkerPool
     /// <summary>A wait for helpers longer than this beyond twice the caller's mean item time counts as a stall.</summary>
     private const int StallMicroseconds = 50;
 
-    /// <summary>Only a dispatch at least this long says whether spinning helpers take their share (a shorter one may be over before they look).</summary>
-    private const int JudgeMicroseconds = 20;
+    /// <summary>
+    /// Only a dispatch at least this long says whether spinning helpers take their share: a shorter one may be over
+    /// before a helper on an idle vCPU of a virtual machine is running again (measured: up to ~100 µs), which is no
+    /// reason to stop forking.
+    /// </summary>
+    private const int JudgeMicroseconds = 200;
 
-    /// <summary>After a stall, dispatches run on the calling thread for this long.</summary>
-    private const int BackoffMicroseconds = 10_000;
+    /// <summary>The shortest back-off: after a bad dispatch, dispatches run on the calling thread at least this long.</summary>
+    private const int BackoffMicroseconds = 500;
+
+    /// <summary>A back-off lasts this many times what the bad dispatch lost (then doubles while dispatches keep going badly).</summary>
+    private const int BackoffFactor = 25;
 
     /// <summary>The longest back-off.</summary>
     private const int MaxBackoffMicroseconds = 1_000_000;
@@ -58,16 +85,27 @@ internal static class WorkerPool
     private static readonly long s_backoffTicks = Ticks(BackoffMicroseconds);
     private static readonly long s_maxBackoffTicks = Ticks(MaxBackoffMicroseconds);
 
-    /// <summary>The next back-off (doubles while dispatches keep going badly).</summary>
-    private static long s_backoff = s_backoffTicks;
+    /// <summary>The factor of the next back-off (doubles while dispatches keep going badly, back to 1 after a shared one).</summary>
+    private static long s_backoffScale = 1;
 
     /// <summary>Until this timestamp, dispatches run inline (a helper was recently descheduled mid-item: the machine is busy).</summary>
     private static long s_inlineUntil;
 
     /// <summary>1 while a dispatch owns the pool.</summary>
     private static int s_busy;
-    /// <summary>(generation &lt;&lt; 32) | next unclaimed item. The generation changes first (with no item claimable) whenever a new dispatch is set up.</summary>
+    /// <summary>
+    /// The current dispatch's generation &lt;&lt; 32 (helpers watch it); its low word is <see cref="uint.MaxValue"/> while a
+    /// dispatch is being set up.
+    /// </summary>
     private static long s_claim;
+    /// <summary>
+    /// Per thread slot (0 = the caller, 1 + h = helper h; <see cref="SlotStride"/> apart): (generation &lt;&lt; 32) | the
+    /// next unclaimed item of the slot's range. Every slot is closed (no item claimable) before a new dispatch changes
+    /// what the items are, so a claim whose compare-exchange succeeds belongs to the dispatch its generation names.
+    /// </summary>
+    private static readonly long[] s_next = new long[(MaxHelpers + 1) * SlotStride];
+    /// <summary>Threads (slots) of the current dispatch: the caller and the allowed helpers.</summary>
+    private static int s_slots;
     private static PoolWork? s_work;
     private static int s_count;
     /// <summary>Helpers with an index below this take part in the current dispatch.</summary>
@@ -100,11 +138,16 @@ internal static class WorkerPool
         return sum;
     }
 
+    /// <summary>How the dispatches went since the process started (benchmarks print it next to their timings).</summary>
+    internal static PoolCounters Counters => new(Volatile.Read(ref s_forked), Volatile.Read(ref s_inlined), Volatile.Read(ref s_stalls), Volatile.Read(ref s_unshared));
+
+    private static long s_forked, s_inlined, s_stalls, s_unshared;
+
     /// <summary>Tests: ends a back-off (dispatches run inline after a stall), so the next dispatch offers items to the helpers again.</summary>
     internal static void EndBackoff()
     {
         Volatile.Write(ref s_inlineUntil, 0);
-        s_backoff = s_backoffTicks;
+        s_backoffScale = 1;
     }
 
     /// <summary>
@@ -117,23 +160,31 @@ internal static class WorkerPool
     public static void Run(PoolWork work, int count, int threads)
     {
         threads = Math.Min(Math.Min(threads, count), MaxHelpers + 1);
-        if (threads <= 1 || Stopwatch.GetTimestamp() < Volatile.Read(ref s_inlineUntil)
-            || Interlocked.CompareExchange(ref s_busy, 1, 0) != 0)
+        bool backingOff = threads > 1 && Stopwatch.GetTimestamp() < Volatile.Read(ref s_inlineUntil);
+        if (threads <= 1 || backingOff || Interlocked.CompareExchange(ref s_busy, 1, 0) != 0)
         {
+            if (backingOff) Interlocked.Increment(ref s_inlined);
             for (int i = 0; i < count; i++) work.Run(i);
             return;
         }
+        s_forked++;
         try
         {
             EnsureHelpers(threads - 1);
             ulong gen = ++s_generation;
             // Close the previous dispatch for good before changing what the items are.
             Interlocked.Exchange(ref s_claim, (long)((gen << 32) | uint.MaxValue));
+            // (Only the previous dispatch's slots can be open: every other slot was closed before it.)
+            for (int slot = 0; slot < s_slots; slot++)
+                Interlocked.Exchange(ref s_next[slot * SlotStride], (long)((gen << 32) | uint.MaxValue));
             s_work = work;
             s_count = count;
+            s_slots = threads;
             s_allowed = threads - 1;
             s_done = 0;
             s_error = null;
+            for (int slot = 0; slot < threads; slot++)
+                Interlocked.Exchange(ref s_next[slot * SlotStride], (long)((gen << 32) | (uint)RangeStart(slot, count, threads)));
             Interlocked.Exchange(ref s_claim, (long)(gen << 32));
             bool helpersAwake = Volatile.Read(ref s_sleeping) == 0;
             if (!helpersAwake)
@@ -143,7 +194,7 @@ internal static class WorkerPool
             long started = Stopwatch.GetTimestamp();
             try
             {
-                while (TryClaim(gen, out var w, out int i))
+                while (TryClaim(gen, 0, out var w, out int i))
                 {
                     mine++;
                     w.Run(i);
@@ -152,10 +203,11 @@ internal static class WorkerPool
             finally
             {
                 // After an exception here, claim (and skip) what is left so that the count below is right.
-                while (TryClaim(gen, out _, out _)) mine++;
+                while (TryClaim(gen, 0, out _, out _)) mine++;
                 // Every item is claimed now; wait for the ones helpers are running (they share our buffers).
                 int helpers = count - mine;
                 bool busyMachine = false;
+                long waited = 0;
                 if (Volatile.Read(ref s_done) < helpers)
                 {
                     long waitFrom = Stopwatch.GetTimestamp();
@@ -163,7 +215,8 @@ internal static class WorkerPool
                     while (Volatile.Read(ref s_done) < helpers) spin.SpinOnce(sleep1Threshold: -1);
                     // Waiting much longer than an item takes means a helper lost its core mid-item.
                     long meanItem = mine > 0 ? (waitFrom - started) / mine : 0;
-                    busyMachine = Stopwatch.GetTimestamp() - waitFrom > 2 * meanItem + s_stallTicks;
+                    waited = Stopwatch.GetTimestamp() - waitFrom;
+                    busyMachine = waited > 2 * meanItem + s_stallTicks;
                 }
                 // Helpers that were already spinning yet ran under a quarter of a long dispatch's items do not have a
                 // core of their own (another process, or our own thread, has it): their spinning only
@@ -173,13 +226,20 @@ internal static class WorkerPool
                 // stall can cost a scheduler time slice) and resets after a dispatch the helpers did share.
                 long end = Stopwatch.GetTimestamp();
                 bool judged = end - started > s_judgeTicks;
-                if (busyMachine || (helpersAwake && judged && helpers * 4 < count))
+                bool unshared = helpersAwake && judged && helpers * 4 < count;
+                if (busyMachine) s_stalls++;
+                else if (unshared) s_unshared++;
+                if (busyMachine || unshared)
                 {
-                    long backoff = s_backoff;
+                    // Inline for BackoffFactor times what the bad dispatch lost (the wait, or the whole dispatch when the
+                    // helpers took nothing), so that such losses stay a few per cent of the time even if every forked
+                    // dispatch goes wrong (a busy machine), while a rare hiccup on an idle one costs little parallel time.
+                    long lost = busyMachine ? waited : end - started;
+                    long backoff = Math.Min(s_maxBackoffTicks, s_backoffScale * Math.Max(s_backoffTicks, BackoffFactor * lost));
                     Volatile.Write(ref s_inlineUntil, end + backoff);
-                    s_backoff = Math.Min(2 * backoff, s_maxBackoffTicks);
+                    s_backoffScale = Math.Min(s_backoffScale * 2, 1 << 16);
                 }
-                else if (helpersAwake && judged) s_backoff = s_backoffTicks;
+                else if (helpersAwake && judged) s_backoffScale = 1;
             }
             if (s_error is { } e) ExceptionDispatchInfo.Capture(e).Throw();
         }
@@ -190,23 +250,47 @@ internal static class WorkerPool
         }
     }
 
-    /// <summary>Claims the next item of dispatch <paramref name="gen"/>, if any is left.</summary>
-    private static bool TryClaim(ulong gen, out PoolWork work, out int index)
+    /// <summary>The first item of thread slot <paramref name="slot"/>'s range (ranges are contiguous, the caller's first).</summary>
+    private static int RangeStart(int slot, int count, int slots) => (int)((long)slot * count / slots);
+
+    /// <summary>
+    /// Claims an item of dispatch <paramref name="gen"/> for the thread in slot <paramref name="slot"/>: the next of its
+    /// own range, else the next left in another's (the following slots first), if any is left.
+    /// </summary>
+    private static bool TryClaim(ulong gen, int slot, out PoolWork work, out int index)
     {
+        int slots = Volatile.Read(ref s_slots);
+        for (int k = 0; k < slots; k++)
+        {
+            int victim = (slot + k) % slots;
+            if (TryClaimFrom(gen, victim, out work, out index)) return true;
+        }
+        work = null!;
+        index = -1;
+        return false;
+    }
+
+    /// <summary>Claims the next unclaimed item of slot <paramref name="victim"/>'s range, if any is left.</summary>
+    private static bool TryClaimFrom(ulong gen, int victim, out PoolWork work, out int index)
+    {
+        ref long word = ref s_next[victim * SlotStride];
         while (true)
         {
-            long s = Volatile.Read(ref s_claim);
+            long s = Volatile.Read(ref word);
             uint next = (uint)s;
-            // Read after the claim word: the dispatch these belong to is the one whose generation the CAS below checks.
+            // Read after the claim word: the dispatch these belong to is the one whose generation the CAS below checks
+            // (a new dispatch closes every slot before it changes them).
             int count = Volatile.Read(ref s_count);
+            int slots = Volatile.Read(ref s_slots);
             var w = Volatile.Read(ref s_work);
-            if ((ulong)s >> 32 != (gen & uint.MaxValue) || next >= (uint)count || w is null)
+            if ((ulong)s >> 32 != (gen & uint.MaxValue) || w is null || victim >= slots
+                || next >= (uint)RangeStart(victim + 1, count, slots))
             {
                 work = null!;
                 index = -1;
                 return false;
             }
-            if (Interlocked.CompareExchange(ref s_claim, s + 1, s) == s)
+            if (Interlocked.CompareExchange(ref word, s + 1, s) == s)
             {
                 work = w;
                 index = (int)next;
@@ -240,7 +324,7 @@ internal static class WorkerPool
             ulong gen = WaitForDispatch(seen);
             seen = gen;
             if (id >= Volatile.Read(ref s_allowed)) continue;
-            while (TryClaim(gen, out var w, out int i))
+            while (TryClaim(gen, id + 1, out var w, out int i))
             {
                 try { w.Run(i); }
                 catch (Exception e) { Interlocked.CompareExchange(ref s_error, e, null); }

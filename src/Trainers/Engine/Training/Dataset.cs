@@ -123,13 +123,11 @@ public sealed class Dataset : ITrainingRows, IFingerprinted
         {
             int count = Math.Min(batchSize, order.Length - start);
             batch.SetRows(count);
-            for (int i = 0; i < count; i++)
-            {
-                int r = order[start + i];
-                Features.Row(r).CopyTo(batch.Features.Row(i));
-                Targets.AsSpan(r * tw, tw).CopyTo(batch.Targets.AsSpan(i * tw, tw));
-                if (Weights is not null) batch.Weights![i] = Weights[r];
-            }
+            var rows = new ArraySegment<int>(order, start, count);
+            GatherKernels.GatherRows(Features.Data, FeatureCount, rows, batch.Features.Data);
+            GatherKernels.GatherRows(Targets, tw, rows, batch.Targets);
+            if (Weights is not null)
+                for (int i = 0; i < count; i++) batch.Weights![i] = Weights[order[start + i]];
             yield return batch;
         }
     }

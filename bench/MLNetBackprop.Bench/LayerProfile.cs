@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using System.Runtime.Intrinsics.X86;
+using MLNetBackprop.Engine;
+
+namespace MLNetBackprop.Bench;
+
+/// <summary>
+/// Per-layer breakdown of a training step: the trainer's step (forward each layer, loss, backward each layer,
+/// optimizer step) written out with a timestamp around every piece, over whole epochs of shuffled batches,
+/// so that the time of each layer's forward and backward, the loss and the step can be compared with the
+/// epoch time and with the flops each layer's products do (% of a measured peak).
+/// </summary>
+public static class LayerProfile
+{
+    private static readonly bool s_noStep = Environment.GetEnvironmentVariable("NOSTEP") == "1";
+    private static readonly bool s_twice = Environment.GetEnvironmentVariable("TWICE") == "1";
+    /// <summary>Times <paramref name="epochs"/> epochs (after one untimed) of <paramref name="network"/> on (x, y) at <paramref name="threads"/>.</summary>
+    /// <returns>Markdown rows: one per layer and phase, then loss, step, gather, total; µs per batch.</returns>
+    public static List<string> Run(Network network, float[] x, float[] y, int rows, int batch, int threads, int epochs, double peakGflops)
+    {
+        Kernels.MaxThreads = threads;
+        var layers = network.Layers;
+        int n = layers.Count, d = network.InputSize;
+        var state = Optimizer.Adam(1e-3).CreateState(network.Parameters);
+        var fwd = new long[n];
+        var bwd = new long[n];
+        long loss = 0, norms = 0, step = 0, gather = 0, total = 0;
+        int batches = 0;
+        var data = new Dataset(new Matrix(rows, d, x), y);
+        Matrix? lossGradient = null;
+        for (int e = 0; e <= epochs; e++)
+        {
+            bool timed = e > 0;
+            using var it = data.Batches(new RowOrder(1, e, true, null), batch).GetEnumerator();
+            while (true)
+            {
+                // The trainer's own gather (Dataset.Batches): shuffled rows copied into the batch buffer.
+                long t0 = Stopwatch.GetTimestamp(), begin = t0;
+                if (!it.MoveNext()) break;
+                var mb = it.Current;
+                if (mb.Rows < batch) break; // same work per timed batch
+                var xb = mb.Features;
+                var yb = mb.Targets.AsSpan(0, mb.Rows);
+                long t = Stopwatch.GetTimestamp();
+                if (timed) gather += t - t0;
+                var h = xb;
+                for (int l = 0; l < n; l++)
+                {
+                    t0 = t;
+                    if (l == 0 && s_twice) { layers[l].Forward(h, training: true); t0 = Stopwatch.GetTimestamp(); }
+                    h = layers[l].Forward(h, training: true);
+                    t = Stopwatch.GetTimestamp();
+                    if (timed) fwd[l] += t - t0;
+                }
+                t0 = t;
+                var g = Matrix.Ensure(ref lossGradient, h.Rows, h.Columns);
+                network.Loss.Compute(h, yb, default, g);
+                t = Stopwatch.GetTimestamp();
+                if (timed) loss += t - t0;
+                Matrix? gg = g;
+                for (int l = n - 1; l >= 0 && gg is not null; l--)
+                {
+                    t0 = t;
+                    gg = layers[l].Backward(gg, needInputGradient: l > 0);
+                    t = Stopwatch.GetTimestamp();
+                    if (timed) bwd[l] += t - t0;
+                }
+                t0 = t;
+                foreach (var dense in network.DenseLayers) Kernels.Norm(dense.Weight.Gradient);
+                t = Stopwatch.GetTimestamp();
+                if (timed) norms += t - t0;
+                t0 = t;
+                if (!s_noStep) state.Step(1e-3);
+                t = Stopwatch.GetTimestamp();
+                if (timed) { step += t - t0; total += t - begin; batches++; }
+            }
+        }
+        double us = 1e6 / Stopwatch.Frequency / batches;
+        var lines = new List<string>();
+        for (int l = 0; l < n; l++)
+        {
+            var layer = layers[l];
+            string what = layer is Dense dense ? $"{layer.GetType().Name} {dense.InputSize}→{dense.OutputSize}" : $"{layer.GetType().Name} {layer.OutputSize}";
+            string fPeak = "", bPeak = "";
+            if (layer is Dense dl)
+            {
+                double flops = 2.0 * batch * dl.InputSize * dl.OutputSize;
+                fPeak = $"{flops / (fwd[l] * us * 1e-6) / 1e9 / peakGflops:P0}";
+                double bf = flops * (l > 0 ? 2 : 1);
+                bPeak = $"{bf / (bwd[l] * us * 1e-6) / 1e9 / peakGflops:P0}";
+            }
+            lines.Add($"| {threads} | {l}: {what} | {fwd[l] * us:F1} | {fPeak} | {bwd[l] * us:F1} | {bPeak} |");
+        }
+        lines.Add($"| {threads} | loss | {loss * us:F1} | | | |");
+        lines.Add($"| {threads} | gradient norms (reported per epoch) | {norms * us:F1} | | | |");
+        lines.Add($"| {threads} | optimizer step | {step * us:F1} | | | |");
+        lines.Add($"| {threads} | gather rows | {gather * us:F1} | | | |");
+        lines.Add($"| {threads} | **batch total** | **{total * us:F1}** | | | |");
+        return lines;
+    }
+
+    /// <summary>The table header.</summary>
+    public static string[] Header(double peakGflops) =>
+    [
+        $"| threads | layer | forward µs/batch | forward % of peak | backward µs/batch | backward % of peak |",
+        "|---|---|---|---|---|---|",
+    ];
+
+    /// <summary>
+    /// One core's peak for the kernels' products, measured: the best of several runs of a large
+    /// cache-friendly product (256×256×256) at one thread, in GFLOP/s.
+    /// </summary>
+    public static double MeasurePeak()
+    {
+        const int m = 256;
+        var a = new float[m * m]; var b = new float[m * m]; var c = new float[m * m];
+        new Random(1).NextBytes(new byte[1]);
+        for (int i = 0; i < a.Length; i++) { a[i] = 1e-3f * (i % 97); b[i] = 1e-3f * (i % 89); }
+        int saved = Kernels.MaxThreads;
+        Kernels.MaxThreads = 1;
+        double best = double.MaxValue;
+        for (int r = 0; r < 200; r++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            Kernels.MatMul(a, b, c, m, m, m);
+            best = Math.Min(best, (double)(Stopwatch.GetTimestamp() - t0) / Stopwatch.Frequency);
+        }
+        Kernels.MaxThreads = saved;
+        return 2.0 * m * m * m / best / 1e9;
+    }
+
+    /// <summary>The CPU's model name and the vector flags that choose our kernels (from /proc/cpuinfo where there is one).</summary>
+    public static string Machine()
+    {
+        string model = "unknown CPU";
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/cpuinfo"))
+                if (line.StartsWith("model name")) { model = line[(line.IndexOf(':') + 1)..].Trim(); break; }
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        return $"{model}, {Environment.ProcessorCount} logical CPUs, AVX2 {Avx2.IsSupported}, FMA {Fma.IsSupported}, AVX-512F {Avx512F.IsSupported}";
+    }
+}
