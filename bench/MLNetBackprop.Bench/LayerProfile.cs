@@ -12,8 +12,6 @@ namespace MLNetBackprop.Bench;
 /// </summary>
 public static class LayerProfile
 {
-    private static readonly bool s_noStep = Environment.GetEnvironmentVariable("NOSTEP") == "1";
-    private static readonly bool s_twice = Environment.GetEnvironmentVariable("TWICE") == "1";
     /// <summary>Times <paramref name="epochs"/> epochs (after one untimed) of <paramref name="network"/> on (x, y) at <paramref name="threads"/>.</summary>
     /// <returns>Markdown rows: one per layer and phase, then loss, step, gather, total; µs per batch.</returns>
     public static List<string> Run(Network network, float[] x, float[] y, int rows, int batch, int threads, int epochs, double peakGflops)
@@ -47,7 +45,6 @@ public static class LayerProfile
                 for (int l = 0; l < n; l++)
                 {
                     t0 = t;
-                    if (l == 0 && s_twice) { layers[l].Forward(h, training: true); t0 = Stopwatch.GetTimestamp(); }
                     h = layers[l].Forward(h, training: true);
                     t = Stopwatch.GetTimestamp();
                     if (timed) fwd[l] += t - t0;
@@ -70,7 +67,7 @@ public static class LayerProfile
                 t = Stopwatch.GetTimestamp();
                 if (timed) norms += t - t0;
                 t0 = t;
-                if (!s_noStep) state.Step(1e-3);
+                state.Step(1e-3);
                 t = Stopwatch.GetTimestamp();
                 if (timed) { step += t - t0; total += t - begin; batches++; }
             }
@@ -100,7 +97,7 @@ public static class LayerProfile
     }
 
     /// <summary>The table header.</summary>
-    public static string[] Header(double peakGflops) =>
+    public static string[] Header() =>
     [
         $"| threads | layer | forward µs/batch | forward % of peak | backward µs/batch | backward % of peak |",
         "|---|---|---|---|---|---|",
@@ -114,7 +111,6 @@ public static class LayerProfile
     {
         const int m = 256;
         var a = new float[m * m]; var b = new float[m * m]; var c = new float[m * m];
-        new Random(1).NextBytes(new byte[1]);
         for (int i = 0; i < a.Length; i++) { a[i] = 1e-3f * (i % 97); b[i] = 1e-3f * (i % 89); }
         int saved = Kernels.MaxThreads;
         Kernels.MaxThreads = 1;

@@ -88,7 +88,7 @@ if (mode is "layers")
     md.WriteLine($"### Our step per layer, 784-256-128-10, 60,000 rows ({epochs} epochs after 1 untimed); {LayerProfile.Machine()}; one core's peak {peak:F0} GFLOP/s (256³ product)");
     md.WriteLine();
     Console.WriteLine($"one core's peak {peak:F0} GFLOP/s");
-    foreach (var h in LayerProfile.Header(peak)) { md.WriteLine(h); Console.WriteLine(h); }
+    foreach (var h in LayerProfile.Header()) { md.WriteLine(h); Console.WriteLine(h); }
     var (x, y) = EpochBench.MakeData();
     foreach (int t in threads)
         foreach (int b in batches)
@@ -135,6 +135,8 @@ if (mode is "tabprof")
     md.WriteLine($"### Our tabular epoch and per-batch breakdown ({epochs} epochs, {reps} interleaved samples)");
     md.WriteLine();
     TabularProfile.Run(threads, epochs, reps, md, int.Parse(Opt("--warmup") ?? "5"));
+    md.WriteLine();
+    TabularProfile.RecipeLayers(threads, epochs, md);
     md.WriteLine();
 }
 if (mode is "curves")

@@ -74,4 +74,29 @@ public static class TabularProfile
             Line(md, line);
         }
     }
+
+    /// <summary>
+    /// The tabular recipe's network (MlpPresets.Tabular: periodic embeddings of the numeric features, a learned
+    /// per-feature scale, 64-64 SELU with the neural-tangent parametrization, batch 256, label smoothing), layer by
+    /// layer: each layer's forward and backward time per batch, the loss, the step and the gather (one ensemble
+    /// member; the members of an ensemble train in parallel, each on its share of the threads).
+    /// </summary>
+    public static void RecipeLayers(int[] threadCounts, int epochs, TextWriter md)
+    {
+        const int rows = 20_000, inputs = 40, embedded = 12, classes = 2, batch = 256;
+        var (x, y) = ScoringBench.Teacher(rows, inputs, classes);
+        double peak = LayerProfile.MeasurePeak();
+        var spec = new NetworkSpec
+        {
+            InputSize = inputs, HiddenLayers = [64, 64], OutputSize = classes, Activation = Activation.Selu,
+            Parametrization = Parametrization.NeuralTangent, InputScaling = true,
+            EmbeddedFeatures = Enumerable.Range(0, embedded).ToArray(), LabelSmoothing = 0.1f,
+        };
+        Line(md, $"Tabular recipe network: {inputs} features ({embedded} numeric, periodic embeddings of {spec.EmbeddingFrequencies} frequencies → {spec.EmbeddingOutputs} values each), " +
+                 $"feature scales, 64-64 SELU, neural-tangent, batch {batch}, {rows:N0} rows, {epochs} epochs after 1 untimed; one core's peak {peak:F0} GFLOP/s; {LayerProfile.Machine()}");
+        md.WriteLine();
+        foreach (var h in LayerProfile.Header()) Line(md, h);
+        foreach (int threads in threadCounts)
+            foreach (var line in LayerProfile.Run(new Network(spec, seed: 1), x, y, rows, batch, threads, epochs, peak * threads)) Line(md, line);
+    }
 }

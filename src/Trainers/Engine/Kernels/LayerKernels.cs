@@ -68,6 +68,68 @@ public static partial class Kernels
     /// <param name="z">Products (may alias either factor).</param>
     public static void Multiply(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> z) => System.Numerics.Tensors.TensorPrimitives.Multiply(x, y, z);
 
+    /// <summary>
+    /// y[r, j] = x[r, j]·s[j] for the first <paramref name="rows"/> rows (row-major, s.Length columns): a per-column
+    /// scale over a whole batch in one call (a narrow row is too short for a call per row to pay).
+    /// </summary>
+    /// <param name="x">rows × s.Length values.</param>
+    /// <param name="s">The column factors.</param>
+    /// <param name="y">rows × s.Length results (may be <paramref name="x"/>).</param>
+    /// <param name="rows">Rows.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void MultiplyRows(ReadOnlySpan<float> x, ReadOnlySpan<float> s, Span<float> y, int rows)
+    {
+        int n = s.Length;
+        if ((long)rows * n > x.Length || (long)rows * n > y.Length) throw new ArgumentException("A buffer is smaller than rows × factors.", nameof(rows));
+        ref float xs = ref MemoryMarshal.GetReference(x);
+        ref float ys = ref MemoryMarshal.GetReference(y);
+        ref float f = ref MemoryMarshal.GetReference(s);
+        for (int r = 0; r < rows; r++)
+        {
+            ref float xr = ref Unsafe.Add(ref xs, (nint)r * n);
+            ref float yr = ref Unsafe.Add(ref ys, (nint)r * n);
+            int j = 0;
+            if (Vector512.IsHardwareAccelerated)
+                for (; j <= n - 16; j += 16)
+                    (Vector512.LoadUnsafe(ref xr, (nuint)j) * Vector512.LoadUnsafe(ref f, (nuint)j)).StoreUnsafe(ref yr, (nuint)j);
+            else if (Vector256.IsHardwareAccelerated)
+                for (; j <= n - 8; j += 8)
+                    (Vector256.LoadUnsafe(ref xr, (nuint)j) * Vector256.LoadUnsafe(ref f, (nuint)j)).StoreUnsafe(ref yr, (nuint)j);
+            for (; j < n; j++) Unsafe.Add(ref yr, j) = Unsafe.Add(ref xr, j) * Unsafe.Add(ref f, j);
+        }
+    }
+
+    /// <summary>
+    /// acc[j] += Σ_r x[r, j]·y[r, j] over the first <paramref name="rows"/> rows: one fused multiply-add per row, in
+    /// ascending r (as <see cref="MultiplyAdd"/> row after row, in one call).
+    /// </summary>
+    /// <param name="x">rows × acc.Length values.</param>
+    /// <param name="y">rows × acc.Length values.</param>
+    /// <param name="acc">Per-column sums, updated.</param>
+    /// <param name="rows">Rows.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void MultiplyAddRows(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> acc, int rows)
+    {
+        int n = acc.Length;
+        if ((long)rows * n > x.Length || (long)rows * n > y.Length) throw new ArgumentException("A buffer is smaller than rows × sums.", nameof(rows));
+        ref float xs = ref MemoryMarshal.GetReference(x);
+        ref float ys = ref MemoryMarshal.GetReference(y);
+        ref float a = ref MemoryMarshal.GetReference(acc);
+        for (int r = 0; r < rows; r++)
+        {
+            ref float xr = ref Unsafe.Add(ref xs, (nint)r * n);
+            ref float yr = ref Unsafe.Add(ref ys, (nint)r * n);
+            int j = 0;
+            if (Vector512.IsHardwareAccelerated)
+                for (; j <= n - 16; j += 16)
+                    Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xr, (nuint)j), Vector512.LoadUnsafe(ref yr, (nuint)j), Vector512.LoadUnsafe(ref a, (nuint)j)).StoreUnsafe(ref a, (nuint)j);
+            else if (Vector256.IsHardwareAccelerated)
+                for (; j <= n - 8; j += 8)
+                    Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref xr, (nuint)j), Vector256.LoadUnsafe(ref yr, (nuint)j), Vector256.LoadUnsafe(ref a, (nuint)j)).StoreUnsafe(ref a, (nuint)j);
+            for (; j < n; j++) Unsafe.Add(ref a, j) = MathF.FusedMultiplyAdd(Unsafe.Add(ref xr, j), Unsafe.Add(ref yr, j), Unsafe.Add(ref a, j));
+        }
+    }
+
     /// <summary>acc += x ∘ y element-wise (vectorised; a fused multiply-add where the hardware has one).</summary>
     /// <param name="x">First factor.</param>
     /// <param name="y">Second factor.</param>

@@ -48,7 +48,7 @@ public sealed class ScaleLayer : Layer
         if (input.Columns != Width) throw new ArgumentException($"Expected {Width} columns, got {input.Columns}.", nameof(input));
         _input = input;
         var output = Matrix.Ensure(ref _output, input.Rows, Width);
-        for (int r = 0; r < input.Rows; r++) Kernels.Multiply(input.Row(r), Scale.Value, output.Row(r));
+        Kernels.MultiplyRows(input.Data, Scale.Value, output.Data, input.Rows);
         return output;
     }
 
@@ -63,10 +63,10 @@ public sealed class ScaleLayer : Layer
         // dS = Σ_rows x ∘ dY, summed from +0 in ascending row order.
         var ds = Scale.Gradient.AsSpan();
         ds.Clear();
-        for (int r = 0; r < rows; r++) Kernels.MultiplyAdd(_input.Row(r), outputGradient.Row(r), ds);
+        Kernels.MultiplyAddRows(_input.Data, outputGradient.Data, ds, rows);
         if (!needInputGradient) return null;
         var inputGradient = Matrix.Ensure(ref _inputGradient, rows, Width);
-        for (int r = 0; r < rows; r++) Kernels.Multiply(outputGradient.Row(r), Scale.Value, inputGradient.Row(r));
+        Kernels.MultiplyRows(outputGradient.Data, Scale.Value, inputGradient.Data, rows);
         return inputGradient;
     }
 }
