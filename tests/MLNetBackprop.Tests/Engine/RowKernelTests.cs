@@ -3,9 +3,26 @@ using MLNetBackprop.Engine;
 
 namespace MLNetBackprop.Tests.Engine;
 
-/// <summary>The whole-batch per-column kernels equal the row-at-a-time arithmetic they replaced, bit for bit.</summary>
+/// <summary>The whole-batch per-column kernels and the split norm equal the arithmetic they replaced, bit for bit.</summary>
+[Collection(KernelThreadsCollection.Name)]
 public class RowKernelTests
 {
+    [Theory]
+    [InlineData(10)]
+    [InlineData(200_704)] // 784×256: split over the pool
+    [InlineData(65_537)]  // a partial last chunk
+    public void SplitNormEqualsTheSequentialNormForAnyThreadCount(int length)
+    {
+        var rng = new Random(length);
+        var values = Enumerable.Range(0, length).Select(_ => (float)(rng.NextDouble() * 2 - 1) * 1e-3f).ToArray();
+        double sequential = Kernels.Norm(values.AsSpan());
+        foreach (int threads in new[] { 1, 2, 3 })
+        {
+            using var _ = KernelThreads.Set(threads);
+            Assert.Equal(BitConverter.DoubleToInt64Bits(sequential), BitConverter.DoubleToInt64Bits(Kernels.Norm(values)));
+        }
+    }
+
     [Theory]
     [InlineData(1, 1)]
     [InlineData(256, 76)]   // the tabular recipe's feature-scale layer: 4 vectors and a tail per row

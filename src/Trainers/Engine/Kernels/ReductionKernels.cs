@@ -4,18 +4,82 @@ namespace MLNetBackprop.Engine;
 
 public static partial class Kernels
 {
+    /// <summary>Values per partial sum of <see cref="Norm(ReadOnlySpan{float})"/> (summed in float, then added in double in order).</summary>
+    private const int NormChunk = 4096;
+
     /// <summary>The Euclidean norm of <paramref name="values"/>, accumulated in double.</summary>
     /// <param name="values">The values.</param>
     public static double Norm(ReadOnlySpan<float> values)
     {
         double sum = 0;
-        const int Chunk = 4096;
-        for (int i = 0; i < values.Length; i += Chunk)
+        for (int i = 0; i < values.Length; i += NormChunk)
         {
-            var part = values.Slice(i, Math.Min(Chunk, values.Length - i));
+            var part = values.Slice(i, Math.Min(NormChunk, values.Length - i));
             sum += TensorPrimitives.SumOfSquares(part);
         }
         return Math.Sqrt(sum);
+    }
+
+    /// <summary>
+    /// As <see cref="Norm(ReadOnlySpan{float})"/>, bit for bit, with a large buffer's partial sums split over the
+    /// <see cref="WorkerPool"/> (each thread reads the part of a gradient it usually wrote itself); the partials are
+    /// still added in order.
+    /// </summary>
+    /// <param name="values">The values.</param>
+    public static double Norm(float[] values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        int chunks = (values.Length + NormChunk - 1) / NormChunk;
+        int threads = values.Length >= 1 << 16 ? Math.Min(CurrentThreads, chunks) : 1;
+        if (threads <= 1) return Norm(values.AsSpan());
+        var work = NormParts.Get(values, chunks, threads);
+        try
+        {
+            WorkerPool.Run(work, threads, threads);
+            double sum = 0;
+            for (int c = 0; c < chunks; c++) sum += work.Partials[c];
+            return Math.Sqrt(sum);
+        }
+        finally { NormParts.Return(work); }
+    }
+
+    /// <summary>The partial sums of squares of one buffer, cut into one contiguous range of chunks per thread; reused per calling thread.</summary>
+    private sealed class NormParts : PoolWork
+    {
+        [ThreadStatic] private static NormParts? t_cached;
+
+        private float[] _values = [];
+        private int _chunks, _parts;
+
+        /// <summary>Chunk c's sum of squares (summed in float, as the sequential loop does).</summary>
+        public float[] Partials { get; private set; } = [];
+
+        public static NormParts Get(float[] values, int chunks, int parts)
+        {
+            var w = t_cached ?? new NormParts();
+            t_cached = null; // a nested call on this thread gets its own
+            if (w.Partials.Length < chunks) w.Partials = new float[chunks];
+            w._values = values;
+            w._chunks = chunks;
+            w._parts = parts;
+            return w;
+        }
+
+        public static void Return(NormParts w)
+        {
+            w._values = [];
+            t_cached = w;
+        }
+
+        public override void Run(int index)
+        {
+            int c0 = (int)((long)index * _chunks / _parts), c1 = (int)((long)(index + 1) * _chunks / _parts);
+            for (int c = c0; c < c1; c++)
+            {
+                int start = c * NormChunk;
+                Partials[c] = TensorPrimitives.SumOfSquares(_values.AsSpan(start, Math.Min(NormChunk, _values.Length - start)));
+            }
+        }
     }
 
     /// <summary>

@@ -118,9 +118,11 @@ public sealed class NetworkTrainer
         }
 
         var s = _settings;
-        _identity = RunIdentity.Of(s, train);
+        // The run's identity fingerprints every training value (a pass over all the data), so it is made only when a
+        // checkpoint will be written or a resumed one checked.
+        _identity = s.CheckpointPath is not null || _resumedIdentity is not null ? RunIdentity.Of(s, train) : null;
         // A resumed run must be the same run: the same settings that shape its steps, the same training rows.
-        if (_resumedIdentity?.FirstDifference(_identity) is { } difference)
+        if (_resumedIdentity?.FirstDifference(_identity!) is { } difference)
             throw new ArgumentException($"Cannot resume from the checkpoint: {difference} Start afresh (ResumeFromCheckpoint = false) or use the run's settings and data.");
         _resumedIdentity = null;
         var run = _resumed ?? new TrainingRun(s.Schedule.Start(s.Optimizer.LearningRate, s.Epochs));
