@@ -73,7 +73,7 @@ internal static class WorkerPool
     private const int BackoffMicroseconds = 500;
 
     /// <summary>A back-off lasts this many times what the bad dispatch lost (then doubles while dispatches keep going badly).</summary>
-    private const int BackoffFactor = 25;
+    private const int BackoffFactor = 10;
 
     /// <summary>The longest back-off.</summary>
     private const int MaxBackoffMicroseconds = 1_000_000;
