@@ -47,7 +47,7 @@ public static class ContendedBench
                         var r = EpochBench.RunOursEpoch(x, y, batch, threads, warmup, reps)!.Value;
                         var pool = WorkerPool.Counters.Since(before);
                         if (threads == 1) one = r.Time.Median;
-                        string state = contended ? "another process spins on one core" : "idle";
+                        string state = contended ? "another process spins on one core" : $"idle (round trip {LayerProfile.CrossCoreRoundTripNanoseconds():F0} ns)";
                         string ratio = threads == 2 ? $"{r.Time.Median / one:F2}" : "";
                         string line = $"| {state} | {threads} | {batch} | {r.Time.Median:F3} | {r.Time.Min:F3}–{r.Time.Max:F3} | {ratio} | {(threads > 1 ? pool.ToString() : "")} |";
                         Console.WriteLine(line);

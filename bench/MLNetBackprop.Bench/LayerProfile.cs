@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using MLNetBackprop.Engine;
 
@@ -137,5 +138,75 @@ public static class LayerProfile
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }
         return $"{model}, {Environment.ProcessorCount} logical CPUs, AVX2 {Avx2.IsSupported}, FMA {Fma.IsSupported}, AVX-512F {Avx512F.IsSupported}";
+    }
+
+    /// <summary>
+    /// What the machine gives two threads right now: the time of two threads each running the same register-only
+    /// FMA loop at once over one thread running it alone (1.00: two full cores; 2.00: one core's worth, e.g. the
+    /// two vCPUs share a physical core or the host is busy). Printed next to every two-thread table.
+    /// </summary>
+    public static double TwoCoreCapacity()
+    {
+        const long iterations = 40_000_000;
+        FmaLoop(1000);
+        double best = double.MaxValue;
+        for (int rep = 0; rep < 3; rep++)
+        {
+            var sw = Stopwatch.StartNew();
+            FmaLoop(iterations);
+            double one = sw.Elapsed.TotalSeconds;
+            sw.Restart();
+            var other = new Thread(() => FmaLoop(iterations));
+            other.Start();
+            FmaLoop(iterations);
+            other.Join();
+            best = Math.Min(best, sw.Elapsed.TotalSeconds / one);
+        }
+        return best;
+    }
+
+    /// <summary>
+    /// The round trip of a cache line between two threads (one writes, the other answers), in ns: ~50–100 ns when
+    /// the two vCPUs share a last-level cache, several hundred when they sit on different dies. A thread pool's
+    /// hand-offs and every buffer one core writes and the other reads pay it.
+    /// </summary>
+    public static double CrossCoreRoundTripNanoseconds()
+    {
+        const int trips = 200_000;
+        var flag = new long[32];
+        var other = new Thread(() =>
+        {
+            for (int i = 0; i < trips; i++)
+            {
+                while (Volatile.Read(ref flag[0]) != 2 * i + 1) { }
+                Volatile.Write(ref flag[0], 2 * i + 2);
+            }
+        });
+        other.Start();
+        var sw = Stopwatch.StartNew();
+        for (int i = 0; i < trips; i++)
+        {
+            Volatile.Write(ref flag[0], 2 * i + 1);
+            while (Volatile.Read(ref flag[0]) != 2 * i + 2) { }
+        }
+        double ns = sw.Elapsed.TotalSeconds * 1e9 / trips;
+        other.Join();
+        return ns;
+    }
+
+    /// <summary>One line for a table's header: two-core capacity and the cross-core round trip, measured now.</summary>
+    public static string TwoCoreState() =>
+        $"two-core capacity {TwoCoreCapacity():F2} (1.00 = two full cores), cross-core round trip {CrossCoreRoundTripNanoseconds():F0} ns";
+
+    private static float FmaLoop(long iterations)
+    {
+        var a0 = Vector256.Create(1f); var a1 = a0; var a2 = a0; var a3 = a0; var a4 = a0; var a5 = a0; var a6 = a0; var a7 = a0;
+        var m = Vector256.Create(0.9999999f); var c = Vector256.Create(1e-7f);
+        for (long i = 0; i < iterations; i++)
+        {
+            a0 = a0 * m + c; a1 = a1 * m + c; a2 = a2 * m + c; a3 = a3 * m + c;
+            a4 = a4 * m + c; a5 = a5 * m + c; a6 = a6 * m + c; a7 = a7 * m + c;
+        }
+        return (a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7).ToScalar();
     }
 }

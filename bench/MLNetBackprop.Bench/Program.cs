@@ -76,16 +76,18 @@ if (mode is "cold")
 }
 if (mode is "contended")
 {
-    md.WriteLine($"### Two threads vs one, idle and with another process spinning on one core (784-256-128-10, 60,000 rows, median of {epochs} epochs after 1 warm-up); {LayerProfile.Machine()}");
+    md.WriteLine($"### Two threads vs one, idle and with another process spinning on one core (784-256-128-10, 60,000 rows, median of {epochs} epochs after 1 warm-up); {LayerProfile.Machine()}; before: {LayerProfile.TwoCoreState()}");
     md.WriteLine();
     ContendedBench.Run(batches, warmup: 1, reps: epochs, md);
+    md.WriteLine();
+    md.WriteLine($"After: {LayerProfile.TwoCoreState()} (capacity = two threads' time for one thread's register-only FMA work each).");
     md.WriteLine();
 }
 if (mode is "layers")
 {
     // Per-layer breakdown of our 784-256-128-10 step (no torch), % of one core's measured peak × threads.
     double peak = LayerProfile.MeasurePeak();
-    md.WriteLine($"### Our step per layer, 784-256-128-10, 60,000 rows ({epochs} epochs after 1 untimed); {LayerProfile.Machine()}; one core's peak {peak:F0} GFLOP/s (256³ product)");
+    md.WriteLine($"### Our step per layer, 784-256-128-10, 60,000 rows ({epochs} epochs after 1 untimed); {LayerProfile.Machine()}; one core's peak {peak:F0} GFLOP/s (256³ product); {LayerProfile.TwoCoreState()}");
     md.WriteLine();
     Console.WriteLine($"one core's peak {peak:F0} GFLOP/s");
     foreach (var h in LayerProfile.Header()) { md.WriteLine(h); Console.WriteLine(h); }
@@ -103,7 +105,7 @@ if (mode is "layers")
 }
 if (mode is "split")
 {
-    md.WriteLine($"### Each product at 1 vs 2 threads (median of {reps} interleaved samples)");
+    md.WriteLine($"### Each product at 1 vs 2 threads (median of {reps} interleaved samples); {LayerProfile.Machine()}; {LayerProfile.TwoCoreState()}");
     md.WriteLine();
     SplitBench.Run(reps, md);
     md.WriteLine();
@@ -132,7 +134,7 @@ if (mode is "tabular")
 }
 if (mode is "tabprof")
 {
-    md.WriteLine($"### Our tabular epoch and per-batch breakdown ({epochs} epochs, {reps} interleaved samples)");
+    md.WriteLine($"### Our tabular epoch and per-batch breakdown ({epochs} epochs, {reps} interleaved samples); {LayerProfile.TwoCoreState()}");
     md.WriteLine();
     TabularProfile.Run(threads, epochs, reps, md, int.Parse(Opt("--warmup") ?? "5"));
     md.WriteLine();

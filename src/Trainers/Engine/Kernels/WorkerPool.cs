@@ -85,7 +85,13 @@ internal static class WorkerPool
     private static readonly long s_backoffTicks = Ticks(BackoffMicroseconds);
     private static readonly long s_maxBackoffTicks = Ticks(MaxBackoffMicroseconds);
 
-    /// <summary>The factor of the next back-off (doubles while dispatches keep going badly, back to 1 after a shared one).</summary>
+    /// <summary>Shared dispatches in a row since the last bad one (see <see cref="GoodDispatchesToForgive"/>).</summary>
+    private static int s_goodInARow;
+
+    /// <summary>After this many shared dispatches in a row (or one long one), the next back-off is halved.</summary>
+    private const int GoodDispatchesToForgive = 16;
+
+    /// <summary>The factor of the next back-off: doubles after every bad dispatch, halves after a run of shared ones.</summary>
     private static long s_backoffScale = 1;
 
     /// <summary>Until this timestamp, dispatches run inline (a helper was recently descheduled mid-item: the machine is busy).</summary>
@@ -222,11 +228,12 @@ internal static class WorkerPool
                 // core of their own (another process, or our own thread, has it): their spinning only
                 // slows the caller. Either way the machine is busy: stop forking for a while (the
                 // results are the same either way; the idle helpers block after their spin).
-                // The back-off doubles with every bad dispatch in a row (up to MaxBackoffMicroseconds; each
-                // stall can cost a scheduler time slice) and resets after a dispatch the helpers did share.
+                // The back-off doubles with every bad dispatch (up to MaxBackoffMicroseconds; each stall can cost a
+                // scheduler time slice) and halves again while the helpers share dispatches.
                 long end = Stopwatch.GetTimestamp();
                 bool judged = end - started > s_judgeTicks;
-                bool unshared = helpersAwake && judged && helpers * 4 < count;
+                bool shared = helpers * 4 >= count;
+                bool unshared = helpersAwake && judged && !shared;
                 if (busyMachine) s_stalls++;
                 else if (unshared) s_unshared++;
                 if (busyMachine || unshared)
@@ -239,7 +246,19 @@ internal static class WorkerPool
                     Volatile.Write(ref s_inlineUntil, end + backoff);
                     s_backoffScale = Math.Min(s_backoffScale * 2, 1 << 16);
                 }
-                else if (helpersAwake && judged) s_backoffScale = 1;
+                else if (shared)
+                {
+                    // The helpers took their share: after a long dispatch, or a run of short ones, the next back-off
+                    // is halved (a short dispatch alone proves little: most products of a small network are over
+                    // before a busy helper would have shown it; and one good spell on a busy machine is no reason to
+                    // forget all the bad ones).
+                    if (judged || ++s_goodInARow >= GoodDispatchesToForgive)
+                    {
+                        s_backoffScale = Math.Max(1, s_backoffScale / 2);
+                        s_goodInARow = 0;
+                    }
+                }
+                if (busyMachine || unshared) s_goodInARow = 0;
             }
             if (s_error is { } e) ExceptionDispatchInfo.Capture(e).Throw();
         }
