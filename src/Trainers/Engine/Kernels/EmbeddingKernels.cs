@@ -144,16 +144,100 @@ public static partial class Kernels
         }
     }
 
-    /// <summary>The forward row with 512-bit vectors (p a multiple of 16); the same arithmetic as the generic path, 16 lanes at a time.</summary>
+    /// <summary>Rows per block of <see cref="PeriodicEmbedBlock16"/> (one 512-bit vector of rows).</summary>
+    internal const int EmbedBlockRows = 16;
+
+    /// <summary>Whether <see cref="PeriodicEmbedBlock16"/> serves p frequencies on this machine.</summary>
+    internal static bool CanEmbedBlocks(int p) => Vector512.IsHardwareAccelerated && TransposeKernels.IsSupported && p % 16 == 0;
+
+
+    /// <summary>
+    /// The forward of 16 consecutive rows at once, with the rows across the vector lanes: bit for bit what
+    /// <see cref="PeriodicEmbedRow"/> computes row by row (512-bit path), without its per-row reductions across lanes.
+    /// Row r's u, sin u, cos u are the same per-element operations; each output's dot product over the p frequencies
+    /// uses the row path's order (lane f accumulates frequencies f, f + 16, … from +0 with fused multiply-adds, then
+    /// lanes are added pairwise f + 8, f + 4, f + 2, f + 1, as its <c>Sum4</c> does), here as vertical adds; and where the
+    /// row path takes <c>MathF.SinCos</c> for a row's 16 frequencies (one of them beyond <see cref="TrigFastLimit"/>), so
+    /// does this, for that row and those frequencies.
+    /// </summary>
+    /// <param name="x">The input, row-major, <paramref name="inputWidth"/> per row.</param>
+    /// <param name="inputWidth">Input values per row.</param>
+    /// <param name="r0">The block's first row.</param>
+    /// <param name="embedded">Embedded input indices (m).</param>
+    /// <param name="start">Where each embedded feature's q outputs start in an output row (m).</param>
+    /// <param name="w">Frequencies, m × p.</param>
+    /// <param name="b">Phases, m × p.</param>
+    /// <param name="v">Mixing weights, m × q × p.</param>
+    /// <param name="a">Output biases, m × q.</param>
+    /// <param name="p">Frequencies per feature (a multiple of 16).</param>
+    /// <param name="q">Outputs per feature.</param>
+    /// <param name="y">The output, row-major, <paramref name="outputWidth"/> per row (only the embedded outputs are written).</param>
+    /// <param name="outputWidth">Output values per row.</param>
+    /// <param name="cosines">Receives cos u, rows × m × p.</param>
+    /// <param name="sines">Receives sin u, rows × m × p.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void PeriodicEmbedRow512(ReadOnlySpan<float> x, ReadOnlySpan<int> embedded, ReadOnlySpan<int> start,
-        ReadOnlySpan<float> w, ReadOnlySpan<float> b, ReadOnlySpan<float> v, ReadOnlySpan<float> a, int p, int q,
-        Span<float> y, Span<float> cosines, Span<float> sines)
+    internal static unsafe void PeriodicEmbedBlock16(float[] x, int inputWidth, int r0, int[] embedded, int[] start,
+        float[] w, float[] b, float[] v, float[] a, int p, int q, float[] y, int outputWidth, float[] cosines, float[] sines)
+    {
+        const int R = EmbedBlockRows;
+        if (!CanEmbedBlocks(p) || q > MaxBlockOutputs) throw new ArgumentOutOfRangeException(nameof(p), p, "Blocks need AVX-512, p a multiple of 16 and q ≤ 16.");
+        int m = embedded.Length, block = m * p;
+        if ((long)(r0 + R) * block > cosines.Length || (long)(r0 + R) * block > sines.Length || (long)(r0 + R) * inputWidth > x.Length || (long)(r0 + R) * outputWidth > y.Length)
+            throw new ArgumentException("A buffer is smaller than the block's rows.", nameof(r0));
+        // On 64-byte boundaries: a 512-bit load or store that straddles two cache lines is slower, and a load from two
+        // such stores waits for both.
+        float* tileStorage = stackalloc float[R * R + 16];
+        float* accStorage = stackalloc float[q * R * R + 16];
+        float* tile = (float*)(((nint)tileStorage + 63) & ~(nint)63); // [f][row]: cos u of one 16-frequency chunk
+        float* acc = (float*)(((nint)accStorage + 63) & ~(nint)63);   // [o][lane f][row]: the row path's accumulators
+        fixed (float* pc = cosines, pv = v)
+        {
+            // u, sin u, cos u row by row, exactly as the row path (its fallback included).
+            for (int r = r0; r < r0 + R; r++)
+                PeriodicSinCosRow512(x.AsSpan(r * inputWidth, inputWidth), embedded, w, b, p, cosines.AsSpan(r * block, block), sines.AsSpan(r * block, block));
+            for (int e = 0; e < m; e++)
+            {
+                new Span<float>(acc, q * R * R).Clear();
+                for (int chunk = 0; chunk < p; chunk += R)
+                {
+                    // The chunk's cosines with the rows across the lanes.
+                    TransposeKernels.Transpose16x16(pc + (long)r0 * block + e * p + chunk, block, tile);
+                    // Lane f of output o's accumulator += cos u_f · V[e, o, f], chunk after chunk from +0.
+                    for (int o = 0; o < q; o++)
+                    {
+                        float* vo = pv + (long)(e * q + o) * p + chunk;
+                        float* ao = acc + o * R * R;
+                        for (int f = 0; f < R; f++)
+                            Vector512.FusedMultiplyAdd(Vector512.Load(tile + f * R), Vector512.Create(vo[f]), Vector512.Load(ao + f * R)).Store(ao + f * R);
+                    }
+                }
+                // The row path's reduction across lanes (f + 8, then + 4, + 2, + 1), as vertical adds in the same pairs, then + a.
+                for (int o = 0; o < q; o++)
+                {
+                    float* ao = acc + o * R * R;
+                    for (int half = R / 2; half >= 1; half /= 2)
+                        for (int f = 0; f < half; f++)
+                            (Vector512.Load(ao + f * R) + Vector512.Load(ao + (f + half) * R)).Store(ao + f * R);
+                    var sum = Vector512.Load(ao) + Vector512.Create(a[e * q + o]);
+                    sum.Store(ao);
+                    int col = start[e] + o;
+                    for (int r = 0; r < R; r++) y[(r0 + r) * outputWidth + col] = ao[r];
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The first half of <see cref="PeriodicEmbedRow512"/> (and of a block's rows): u = 2π·x·w + b, cos u and sin u of one
+    /// row, 16 frequencies at a time (p a multiple of 16); <paramref name="sines"/> may be empty (not training).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PeriodicSinCosRow512(ReadOnlySpan<float> x, ReadOnlySpan<int> embedded, ReadOnlySpan<float> w, ReadOnlySpan<float> b, int p,
+        Span<float> cosines, Span<float> sines)
     {
         bool keepSines = !sines.IsEmpty;
-        ref float rw = ref MemoryMarshal.GetReference(w), rb = ref MemoryMarshal.GetReference(b), rv = ref MemoryMarshal.GetReference(v);
+        ref float rw = ref MemoryMarshal.GetReference(w), rb = ref MemoryMarshal.GetReference(b);
         ref float rc = ref MemoryMarshal.GetReference(cosines), rs = ref MemoryMarshal.GetReference(sines);
-        Span<float> sums = stackalloc float[4];
         for (int e = 0; e < embedded.Length; e++)
         {
             var xv = Vector512.Create(TwoPi * x[embedded[e]]);
@@ -165,6 +249,25 @@ public static partial class Kernels
                 cos.StoreUnsafe(ref rc, row + f);
                 if (keepSines) sin.StoreUnsafe(ref rs, row + f);
             }
+        }
+    }
+
+    /// <summary>The most outputs per feature <see cref="PeriodicEmbedBlock16"/> takes (its accumulators live on the stack).</summary>
+    internal const int MaxBlockOutputs = 16;
+
+    /// <summary>The forward row with 512-bit vectors (p a multiple of 16); the same arithmetic as the generic path, 16 lanes at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PeriodicEmbedRow512(ReadOnlySpan<float> x, ReadOnlySpan<int> embedded, ReadOnlySpan<int> start,
+        ReadOnlySpan<float> w, ReadOnlySpan<float> b, ReadOnlySpan<float> v, ReadOnlySpan<float> a, int p, int q,
+        Span<float> y, Span<float> cosines, Span<float> sines)
+    {
+        PeriodicSinCosRow512(x, embedded, w, b, p, cosines, sines);
+        ref float rv = ref MemoryMarshal.GetReference(v);
+        ref float rc = ref MemoryMarshal.GetReference(cosines);
+        Span<float> sums = stackalloc float[4];
+        for (int e = 0; e < embedded.Length; e++)
+        {
+            nuint row = (nuint)(e * p);
             // Up to four outputs' dot products at a time, reduced together (four separate horizontal sums cost far more).
             for (int o = 0; o < q; o += 4)
             {

@@ -146,7 +146,17 @@ public sealed class PeriodicEmbeddingLayer : Layer
         var output = Matrix.Ensure(ref _output, rows, OutputSize);
         EnsureCapacity(ref _cosines, rows * block);
         EnsureCapacity(ref _sines, rows * block);
-        for (int r = 0; r < rows; r++)
+        // Whole blocks of 16 rows with the rows across the vector lanes (no reductions across lanes; the same values);
+        // the rest row by row.
+        int r0 = 0;
+        if (Kernels.CanEmbedBlocks(Frequencies) && Outputs <= Kernels.MaxBlockOutputs)
+            for (; r0 + Kernels.EmbedBlockRows <= rows; r0 += Kernels.EmbedBlockRows)
+            {
+                for (int r = r0; r < r0 + Kernels.EmbedBlockRows; r++) PassThrough(input.Row(r), output.Row(r));
+                Kernels.PeriodicEmbedBlock16(input.Data, InputSize, r0, _embedded, _start, Frequency.Value, Phase.Value, Mixing.Value, Bias.Value,
+                    Frequencies, Outputs, output.Data, OutputSize, _cosines, _sines);
+            }
+        for (int r = r0; r < rows; r++)
             Embed(input.Row(r), output.Row(r), _cosines.AsSpan(r * block, block), _sines.AsSpan(r * block, block));
         return output;
     }
@@ -154,8 +164,14 @@ public sealed class PeriodicEmbeddingLayer : Layer
     /// <summary>One row: y = [.., e(xⱼ), xⱼ, ..]; <paramref name="cosines"/> and <paramref name="sines"/> (m × p) receive cos u and sin u (sines may be empty).</summary>
     internal void Embed(ReadOnlySpan<float> x, Span<float> y, Span<float> cosines, Span<float> sines)
     {
-        for (int j = 0; j < x.Length; j++) y[_passThrough[j]] = x[j];
+        PassThrough(x, y);
         Kernels.PeriodicEmbedRow(x, _embedded, _start, Frequency.Value, Phase.Value, Mixing.Value, Bias.Value, Frequencies, Outputs, y, cosines, sines);
+    }
+
+    /// <summary>Every input feature's own value into its place in the output row.</summary>
+    private void PassThrough(ReadOnlySpan<float> x, Span<float> y)
+    {
+        for (int j = 0; j < x.Length; j++) y[_passThrough[j]] = x[j];
     }
 
     /// <summary>
