@@ -17,7 +17,18 @@ public static class LayerProfile
     /// <returns>Markdown rows: one per layer and phase, then loss, step, gather, total; µs per batch.</returns>
     public static List<string> Run(Network network, float[] x, float[] y, int rows, int batch, int threads, int epochs, double peakGflops)
     {
+        int savedThreads = Kernels.MaxThreads;
         Kernels.MaxThreads = threads;
+        try
+        {
+            return RunAt(network, x, y, rows, batch, threads, epochs, peakGflops);
+        }
+        finally { Kernels.MaxThreads = savedThreads; }
+    }
+
+    private static List<string> RunAt(Network network, float[] x, float[] y, int rows, int batch, int threads, int epochs, double peakGflops)
+    {
+        if (rows < batch) throw new ArgumentException($"{rows} rows make no whole batch of {batch}.", nameof(rows));
         var layers = network.Layers;
         int n = layers.Count, d = network.InputSize;
         var state = Optimizer.Adam(1e-3).CreateState(network.Parameters);

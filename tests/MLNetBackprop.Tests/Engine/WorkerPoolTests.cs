@@ -3,6 +3,7 @@ using MLNetBackprop.Engine;
 namespace MLNetBackprop.Tests.Engine;
 
 /// <summary>The kernels' fork/join pool: every item exactly once, concurrent callers, nesting, exceptions.</summary>
+[Collection(KernelThreadsCollection.Name)] // one timing-sensitive test: no other pool user beside it
 public class WorkerPoolTests
 {
     private sealed class Counting(int count) : PoolWork

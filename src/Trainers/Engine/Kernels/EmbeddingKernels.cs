@@ -148,7 +148,7 @@ public static partial class Kernels
     internal const int EmbedBlockRows = 16;
 
     /// <summary>Whether <see cref="PeriodicEmbedBlock16"/> serves p frequencies on this machine.</summary>
-    internal static bool CanEmbedBlocks(int p) => Vector512.IsHardwareAccelerated && TransposeKernels.IsSupported && p % 16 == 0;
+    internal static bool CanEmbedBlocks(int p, int q) => Vector512.IsHardwareAccelerated && TransposeKernels.IsSupported && p % 16 == 0 && q <= MaxBlockOutputs;
 
 
     /// <summary>
@@ -176,14 +176,21 @@ public static partial class Kernels
     /// <param name="cosines">Receives cos u, rows × m × p.</param>
     /// <param name="sines">Receives sin u, rows × m × p.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [SkipLocalsInit] // the tile is written before it is read, the accumulators cleared per feature
     internal static unsafe void PeriodicEmbedBlock16(float[] x, int inputWidth, int r0, int[] embedded, int[] start,
         float[] w, float[] b, float[] v, float[] a, int p, int q, float[] y, int outputWidth, float[] cosines, float[] sines)
     {
         const int R = EmbedBlockRows;
-        if (!CanEmbedBlocks(p) || q > MaxBlockOutputs) throw new ArgumentOutOfRangeException(nameof(p), p, "Blocks need AVX-512, p a multiple of 16 and q ≤ 16.");
+        if (!CanEmbedBlocks(p, q)) throw new ArgumentOutOfRangeException(nameof(p), p, "Blocks need AVX-512, p a multiple of 16 and q ≤ 16.");
         int m = embedded.Length, block = m * p;
-        if ((long)(r0 + R) * block > cosines.Length || (long)(r0 + R) * block > sines.Length || (long)(r0 + R) * inputWidth > x.Length || (long)(r0 + R) * outputWidth > y.Length)
-            throw new ArgumentException("A buffer is smaller than the block's rows.", nameof(r0));
+        // The loops below read and write through pointers and unchecked references: every extent is checked here.
+        if (r0 < 0 || (long)(r0 + R) * block > cosines.Length || (long)(r0 + R) * block > sines.Length || (long)(r0 + R) * inputWidth > x.Length
+            || (long)(r0 + R) * outputWidth > y.Length || start.Length < m || w.Length < block || b.Length < block
+            || (long)block * q > v.Length || (long)m * q > a.Length)
+            throw new ArgumentException("A buffer is smaller than the block's rows or the parameters' shapes.", nameof(r0));
+        for (int e = 0; e < m; e++)
+            if ((uint)embedded[e] >= (uint)inputWidth || start[e] < 0 || start[e] + q > outputWidth)
+                throw new ArgumentOutOfRangeException(nameof(start), start[e], $"Embedded feature {e} reads or writes outside a row.");
         // On 64-byte boundaries: a 512-bit load or store that straddles two cache lines is slower, and a load from two
         // such stores waits for both.
         float* tileStorage = stackalloc float[R * R + 16];

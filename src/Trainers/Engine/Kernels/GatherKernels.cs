@@ -82,7 +82,7 @@ internal static unsafe class GatherKernels
         public override void Run(int index)
         {
             int count = _rows.Count;
-            Copy(_source, _width, _rows, _destination, (int)((long)index * count / _parts), (int)((long)(index + 1) * count / _parts));
+            Copy(_source, _width, _rows, _destination, WorkerPool.RangeStart(index, count, _parts), WorkerPool.RangeStart(index + 1, count, _parts));
         }
 
         public static Work Get()

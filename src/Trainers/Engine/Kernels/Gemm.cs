@@ -11,15 +11,17 @@ namespace MLNetBackprop.Engine;
 /// </summary>
 /// <remarks>
 /// <para>Layout (BLIS style): op(B) (k×n) is packed once per call into 16-column slivers, one
-/// contiguous kc×16 run per (k-block, sliver), padded with zeros; each task packs its rows of
-/// op(A) per k-block into 6-row slivers (kc×6, column-major inside the sliver) in a thread-local
-/// buffer. A 6×16 micro-kernel keeps the 6×16 block of C in twelve 256-bit accumulators and does
+/// contiguous kc×16 run per (k-block, sliver), padded with zeros (split by columns over threads, each
+/// thread packs its own slivers); each output tile packs its rows of op(A) per k-block, at most
+/// <see cref="McSliversMax"/> slivers at a time, into 6-row slivers (kc×6, column-major inside the
+/// sliver) in a thread-local buffer. A 6×16 micro-kernel keeps the 6×16 block of C in twelve 256-bit accumulators and does
 /// one broadcast + two FMAs per row per k step. The transposed variants differ only in how they
 /// pack, so all three share the micro-kernel. In Aᵀ·B (TN) a full 6-row sliver of op(A) is already
 /// contiguous per k step (6 consecutive floats of a row of A), so the kernel reads it in place with a
 /// step of one row of A instead of packing it. (The AVX-512 kernel is the same with 6×32 tiles.)</para>
-/// <para>Threads: a product is split only when each thread gets at least <see cref="MinFlopsPerThread"/>;
-/// the tiles then go to the <see cref="WorkerPool"/> (the calling thread takes part and runs whatever a
+/// <para>Threads: a product is split only when each thread gets at least <see cref="MinFlopsPerThread"/>,
+/// into one column range per thread when A has at most twice as many rows as B has columns, else into row
+/// tiles; the tiles then go to the <see cref="WorkerPool"/> (the calling thread takes part and runs whatever a
 /// busy helper does not claim).</para>
 /// <para>Determinism: C[i,j] is always computed as C₀ (or 0) + Σ_p a[i,p]·b[p,j] with one FMA chain
 /// per k-block in ascending p, k-blocks in ascending order; the k-blocking depends on k only. Threads
@@ -90,10 +92,11 @@ internal static unsafe class Gemm
         int threads = (int)Math.Clamp(flops / MinFlopsPerThread, 1, Math.Max(1, maxThreads));
 
         // Output tiles. One thread: row tiles of at most McSliversMax slivers. Several: split the output by columns
-        // (each thread packs its own slivers of B and all of A) when A is not much larger than B's row, else by rows
-        // (each thread packs its rows of A; B is packed once, shared). Either way one operand is read by every
-        // thread; this reads the smaller one twice. (Measured with the bench's `split` mode: on a 2-vCPU guest the
-        // row split of a 128×784×256 product took 0.8× its 1-thread time, the column split 0.6×.)
+        // (each thread packs its own slivers of B, and all of A) when A has at most twice as many rows as B has
+        // columns, else by rows (each thread packs its rows of A; B is packed once and read by every thread). Either
+        // way one operand is read by every thread; this picks the smaller one, roughly (k·m against k·n). (Measured
+        // with the bench's `split` mode: on a 2-vCPU guest the row split of a 128×784×256 product took 0.8× its
+        // 1-thread time, the column split 0.6×.)
         int rowTiles = (mSlivers + McSliversMax - 1) / McSliversMax;
         int colTiles = 1;
         if (threads > 1 && m <= 2 * n && nSlivers >= threads)

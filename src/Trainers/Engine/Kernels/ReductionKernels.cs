@@ -26,6 +26,7 @@ public static partial class Kernels
     /// still added in order.
     /// </summary>
     /// <param name="values">The values.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="values"/> is null.</exception>
     public static double Norm(float[] values)
     {
         ArgumentNullException.ThrowIfNull(values);
@@ -73,7 +74,7 @@ public static partial class Kernels
 
         public override void Run(int index)
         {
-            int c0 = (int)((long)index * _chunks / _parts), c1 = (int)((long)(index + 1) * _chunks / _parts);
+            int c0 = WorkerPool.RangeStart(index, _chunks, _parts), c1 = WorkerPool.RangeStart(index + 1, _chunks, _parts);
             for (int c = c0; c < c1; c++)
             {
                 int start = c * NormChunk;

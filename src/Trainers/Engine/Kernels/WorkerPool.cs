@@ -45,9 +45,10 @@ internal readonly record struct PoolCounters(long Forked, long Inlined, long Sta
 /// If the caller waits much longer for a helper than an item takes (the helper was descheduled mid-item),
 /// or spinning helpers take under a quarter of a long dispatch's items (they have no core of their own:
 /// another process wants it), dispatches run inline for <see cref="BackoffFactor"/> times what that
-/// dispatch lost (at least <see cref="BackoffMicroseconds"/>), doubling while it keeps happening (up to
-/// <see cref="MaxBackoffMicroseconds"/>): on a busy machine forking soon stops, and a rare hiccup of an idle
-/// virtual machine costs little (bench `contended`).
+/// dispatch lost (at least <see cref="BackoffMicroseconds"/>), doubling with every bad dispatch (up to
+/// <see cref="MaxBackoffMicroseconds"/>) and halving after a long shared dispatch or
+/// <see cref="GoodDispatchesToForgive"/> short ones in a row: on a busy machine forking soon stops, and a rare
+/// hiccup of an idle virtual machine costs little (bench `contended`).
 /// One dispatch at a time: a caller that finds the pool busy (a concurrent training) runs its items on
 /// its own thread.</para>
 /// </remarks>
@@ -93,6 +94,9 @@ internal static class WorkerPool
 
     /// <summary>The factor of the next back-off: doubles after every bad dispatch, halves after a run of shared ones.</summary>
     private static long s_backoffScale = 1;
+
+    /// <summary>The largest useful factor: the shortest back-off times it reaches the longest.</summary>
+    private static readonly long s_maxBackoffScale = (MaxBackoffMicroseconds + BackoffMicroseconds - 1) / BackoffMicroseconds;
 
     /// <summary>Until this timestamp, dispatches run inline (a helper was recently descheduled mid-item: the machine is busy).</summary>
     private static long s_inlineUntil;
@@ -154,6 +158,7 @@ internal static class WorkerPool
     {
         Volatile.Write(ref s_inlineUntil, 0);
         s_backoffScale = 1;
+        s_goodInARow = 0;
     }
 
     /// <summary>
@@ -244,7 +249,7 @@ internal static class WorkerPool
                     long lost = busyMachine ? waited : end - started;
                     long backoff = Math.Min(s_maxBackoffTicks, s_backoffScale * Math.Max(s_backoffTicks, BackoffFactor * lost));
                     Volatile.Write(ref s_inlineUntil, end + backoff);
-                    s_backoffScale = Math.Min(s_backoffScale * 2, 1 << 16);
+                    s_backoffScale = Math.Min(s_backoffScale * 2, s_maxBackoffScale);
                 }
                 else if (shared)
                 {
@@ -269,8 +274,11 @@ internal static class WorkerPool
         }
     }
 
-    /// <summary>The first item of thread slot <paramref name="slot"/>'s range (ranges are contiguous, the caller's first).</summary>
-    private static int RangeStart(int slot, int count, int slots) => (int)((long)slot * count / slots);
+    /// <summary>
+    /// The first of <paramref name="count"/> items in part <paramref name="part"/> of <paramref name="parts"/> contiguous,
+    /// balanced parts (the pool's per-thread ranges; kernels cut their work the same way).
+    /// </summary>
+    internal static int RangeStart(int part, int count, int parts) => (int)((long)part * count / parts);
 
     /// <summary>
     /// Claims an item of dispatch <paramref name="gen"/> for the thread in slot <paramref name="slot"/>: the next of its

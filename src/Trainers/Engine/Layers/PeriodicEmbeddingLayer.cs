@@ -149,7 +149,7 @@ public sealed class PeriodicEmbeddingLayer : Layer
         // Whole blocks of 16 rows with the rows across the vector lanes (no reductions across lanes; the same values);
         // the rest row by row.
         int r0 = 0;
-        if (Kernels.CanEmbedBlocks(Frequencies) && Outputs <= Kernels.MaxBlockOutputs)
+        if (Kernels.CanEmbedBlocks(Frequencies, Outputs))
             for (; r0 + Kernels.EmbedBlockRows <= rows; r0 += Kernels.EmbedBlockRows)
             {
                 for (int r = r0; r < r0 + Kernels.EmbedBlockRows; r++) PassThrough(input.Row(r), output.Row(r));
