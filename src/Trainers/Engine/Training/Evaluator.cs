@@ -10,46 +10,12 @@ public static class Evaluator
     /// <param name="batchSize">Rows per forward pass.</param>
     /// <exception cref="ArgumentException">The monitor does not fit the network's loss and the data's targets (see <see cref="CheckMonitor"/>).</exception>
     public static (double Loss, double Metric) Evaluate(Network network, Dataset data, ValidationMonitor monitor, int batchSize = 256)
-    {
-        ArgumentNullException.ThrowIfNull(network);
-        ArgumentNullException.ThrowIfNull(data);
-        CheckMonitor(network, data.TargetWidth, monitor);
-        int n = data.Rows, tw = data.TargetWidth, outputs = network.OutputSize;
-        batchSize = Math.Max(1, Math.Min(batchSize, n));
-        var x = new Matrix(batchSize, data.Features.Columns);
-        var grad = new Matrix(batchSize, outputs);
-        var predictions = monitor == ValidationMonitor.Loss ? null : new float[n * outputs];
-        double lossSum = 0, weightSum = 0;
-        for (int start = 0; start < n; start += batchSize)
-        {
-            int rows = Math.Min(batchSize, n - start);
-            x.SetRows(rows);
-            grad.SetRows(rows);
-            data.Features.Span.Slice(start * data.Features.Columns, rows * data.Features.Columns).CopyTo(x.Span);
-            var output = network.Forward(x, training: false);
-            var weights = data.Weights is null ? default : data.Weights.AsSpan(start, rows);
-            double batchWeight = data.Weights is null ? rows : Sum(weights);
-            lossSum += network.Loss.Compute(output, data.Targets.AsSpan(start * tw, rows * tw), weights, grad) * batchWeight;
-            weightSum += batchWeight;
-            if (predictions is not null)
-            {
-                network.Loss.Predict(output);
-                output.Span.CopyTo(predictions.AsSpan(start * outputs));
-            }
-        }
-        double loss = lossSum / Math.Max(weightSum, double.Epsilon);
-        double metric = monitor switch
-        {
-            ValidationMonitor.Loss => loss,
-            ValidationMonitor.Accuracy => Metrics.Accuracy(predictions!, data.Targets, outputs, tw),
-            ValidationMonitor.Auc => Metrics.Auc(predictions!, data.Targets),
-            ValidationMonitor.RSquared => Metrics.RSquared(predictions!, data.Targets),
-            _ => throw new ArgumentOutOfRangeException(nameof(monitor)),
-        };
-        return (loss, metric);
-    }
+        => Evaluate(network, (ITrainingRows)data, monitor, batchSize);
 
-    /// <summary>As <see cref="Evaluate(Network, Dataset, ValidationMonitor, int)"/>, on any rows, read once in storage order (streamed rows keep only the predictions and targets a metric needs).</summary>
+    /// <summary>
+    /// As <see cref="Evaluate(Network, Dataset, ValidationMonitor, int)"/>, on any rows (in memory or streamed), read once in
+    /// storage order; only the predictions and targets a metric needs are kept.
+    /// </summary>
     /// <param name="network">The network.</param>
     /// <param name="data">The data.</param>
     /// <param name="monitor">Which metric.</param>
@@ -59,7 +25,6 @@ public static class Evaluator
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(data);
-        if (data is Dataset dataset) return Evaluate(network, dataset, monitor, batchSize);
         CheckMonitor(network, data.TargetWidth, monitor);
         int outputs = network.OutputSize, tw = data.TargetWidth;
         int n = checked((int)data.Rows);
