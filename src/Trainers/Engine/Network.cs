@@ -142,7 +142,7 @@ public sealed class Network
         Matrix? g = grad;
         for (int i = _layers.Count - 1; i >= 0 && g is not null; i--)
             g = _layers[i].Backward(g, needInputGradient: i > 0);
-        if (l2 > 0) loss += Kernels.AddL2(_parameters, l2);
+        if (l2 > 0) loss += WeightPenalty.AddL2(_parameters, l2);
         var norms = GradientNorms;
         for (int i = 0; i < _dense.Count; i++) norms[i] = Kernels.Norm(_dense[i].Weight.Gradient);
         return loss;

@@ -175,10 +175,10 @@ public class TrainingBehaviourTests
         a.Gradient[1] = 0f;
         b.Gradient[0] = -4f;
         Parameter[] ps = [a, b];
-        Assert.Equal(5.0, Kernels.ClipGlobalNorm(ps, 10), 12);
+        Assert.Equal(5.0, GradientClipping.ClipGlobalNorm(ps, 10), 12);
         Assert.Equal([3f, 0f, -4f], [a.Gradient[0], a.Gradient[1], b.Gradient[0]]); // under the cap: untouched
 
-        Assert.Equal(5.0, Kernels.ClipGlobalNorm(ps, 1), 12);
+        Assert.Equal(5.0, GradientClipping.ClipGlobalNorm(ps, 1), 12);
         double norm = Math.Sqrt(ps.SelectMany(p => p.Gradient).Sum(g => (double)g * g));
         Assert.InRange(norm, 1 - 1e-5, 1.0);
         Assert.Equal(0.6, a.Gradient[0], 5);

@@ -185,7 +185,7 @@ public sealed class NetworkTrainer
             double loss = _network.ComputeGradients(batch.Features, batch.TargetSpan, batch.WeightSpan, s.L2);
             if (!double.IsFinite(loss)) return new EpochResult(loss, lr, norms);
             for (int l = 0; l < norms.Length; l++) norms[l] += _network.GradientNorms[l];
-            if (s.GradientClipNorm is { } maxNorm) Kernels.ClipGlobalNorm(_network.Parameters, maxNorm);
+            if (s.GradientClipNorm is { } maxNorm) GradientClipping.ClipGlobalNorm(_network.Parameters, maxNorm);
             lr = schedule.Rate(epoch, (double)b / batches);
             OptimizerState.Step(lr);
             lossSum += loss * rows;

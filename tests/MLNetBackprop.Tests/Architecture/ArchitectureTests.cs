@@ -1,0 +1,96 @@
+using System.Text.RegularExpressions;
+using MLNetBackprop.Engine;
+
+namespace MLNetBackprop.Tests.Architecture;
+
+/// <summary>
+/// The rules of docs/ARCHITECTURE.md that the compiler cannot check, read from the sources: the engine knows nothing of
+/// ML.NET, kernels are leaves, layers know nothing of optimizers, and only a layer tests for layer types. Exceptions
+/// that exist today are listed by file and count (a ratchet): a new one fails, and so does one that has gone, so the
+/// list shrinks as issue 9 removes them.
+/// </summary>
+public class ArchitectureTests
+{
+    private static string Root()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "MLNetBackprop.sln"))) return dir.FullName;
+        throw new InvalidOperationException("MLNetBackprop.sln not found above " + AppContext.BaseDirectory);
+    }
+
+    private static string Engine => Path.Combine(Root(), "src", "Trainers", "Engine");
+
+    /// <summary>Each C# file under <paramref name="folder"/> (relative path with '/', code without comments and strings).</summary>
+    private static IEnumerable<(string File, string Code)> Sources(string folder) =>
+        Directory.EnumerateFiles(folder, "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}") && !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}"))
+            .Select(f => (Path.GetRelativePath(Root(), f).Replace(Path.DirectorySeparatorChar, '/'), StripCommentsAndStrings(File.ReadAllText(f))));
+
+    private static string StripCommentsAndStrings(string code)
+    {
+        code = Regex.Replace(code, @"/\*.*?\*/", " ", RegexOptions.Singleline);
+        code = Regex.Replace(code, @"//[^\n]*", " ");
+        code = Regex.Replace(code, @"\$?@?""(?:[^""\\\n]|\\.)*""", "\"\"");
+        return code;
+    }
+
+    /// <summary>The names of the engine's types derived from <typeparamref name="T"/> (and its own name).</summary>
+    private static string[] Family<T>() =>
+        [typeof(T).Name, .. typeof(T).Assembly.GetTypes().Where(t => t.IsSubclassOf(typeof(T))).Select(t => t.Name)];
+
+    private static Dictionary<string, int> Count(IEnumerable<(string File, string Code)> sources, Regex pattern) =>
+        sources.Select(s => (s.File, Hits: pattern.Matches(s.Code).Count)).Where(s => s.Hits > 0).ToDictionary(s => s.File, s => s.Hits);
+
+    private static Regex Words(IEnumerable<string> names) => new($@"\b(?:{string.Join("|", names.Select(Regex.Escape))})\b");
+
+    private static void AssertExactly(Dictionary<string, int> found, Dictionary<string, int> allowed, string rule)
+    {
+        var news = found.Where(f => !allowed.TryGetValue(f.Key, out int n) || f.Value > n).Select(f => $"{f.Key} ({f.Value})").ToList();
+        Assert.True(news.Count == 0, $"{rule}: new in {string.Join(", ", news)}");
+        var gone = allowed.Where(a => !found.TryGetValue(a.Key, out int n) || n < a.Value).Select(a => $"{a.Key} (listed {a.Value}, now {found.GetValueOrDefault(a.Key)})").ToList();
+        Assert.True(gone.Count == 0, $"{rule}: fewer than listed in {string.Join(", ", gone)} — lower the list in ArchitectureTests");
+    }
+
+    [Fact]
+    public void TheEngineKnowsNothingOfMLNet()
+    {
+        var found = Count(Sources(Engine), new Regex(@"\bMicrosoft\.ML\b"));
+        Assert.True(found.Count == 0, $"Engine files naming Microsoft.ML: {string.Join(", ", found.Keys)}");
+    }
+
+    [Fact]
+    public void KernelsAreLeaves()
+    {
+        // Kernels compute on arrays and spans; what to compute over (parameters, layers, networks, losses, optimizers)
+        // and the policies (which parameters get L2…) belong to their callers.
+        string[] forbidden = [.. Family<Layer>(), .. Family<Optimizer>(), .. Family<Loss>(), nameof(Parameter), nameof(Network), nameof(NetworkSpec), nameof(NetworkTrainer)];
+        var found = Count(Sources(Path.Combine(Engine, "Kernels")), Words(forbidden));
+        Assert.True(found.Count == 0, $"Kernels naming engine types above them: {string.Join(", ", found.Select(f => $"{f.Key} ({f.Value})"))}");
+        // Scoring's activation switch still lives in a kernel (issue 9: an activation as one operation).
+        AssertExactly(Count(Sources(Path.Combine(Engine, "Kernels")), new Regex(@"\bActivation\.")),
+            new() { ["src/Trainers/Engine/Kernels/InferenceKernels.cs"] = 16 }, "Kernels switching on the Activation enum");
+    }
+
+    [Fact]
+    public void LayersKnowNothingOfOptimizersOrTraining()
+    {
+        string[] forbidden = [.. Family<Optimizer>(), nameof(NetworkTrainer), nameof(TrainingSettings), nameof(OptimizerState)];
+        var found = Count(Sources(Path.Combine(Engine, "Layers")), Words(forbidden));
+        Assert.True(found.Count == 0, $"Layers naming optimizers or training: {string.Join(", ", found.Select(f => $"{f.Key} ({f.Value})"))}");
+    }
+
+    [Fact]
+    public void OnlyALayerTestsForLayerTypes()
+    {
+        // `x is Dense`, `as ScaleLayer`, `case BatchNormLayer`, `(ActivationLayer)x` outside Engine/Layers: code that should
+        // ask the layer instead. Today's are listed (issue 9 moves them into the layers).
+        var names = string.Join("|", Family<Layer>().Where(n => n != nameof(Layer)).Select(Regex.Escape));
+        var typeTest = new Regex($@"\bis\s+(?:not\s+)?(?:{names})\b|\bas\s+(?:{names})\b|\bcase\s+(?:{names})\b|\((?:{names})\)\s*[\w(]");
+        var outside = Sources(Path.Combine(Root(), "src")).Where(s => !s.File.StartsWith("src/Trainers/Engine/Layers/", StringComparison.Ordinal));
+        AssertExactly(Count(outside, typeTest), new()
+        {
+            ["src/Trainers/Engine/Network.cs"] = 1,
+            ["src/Trainers/Engine/InferenceNetwork.cs"] = 9,
+        }, "Type tests on layer types outside Engine/Layers");
+    }
+}
