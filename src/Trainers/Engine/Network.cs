@@ -156,8 +156,7 @@ public sealed class Network
     {
         var buffers = new List<float[]>(_parameters.Count + 4);
         foreach (var p in _parameters) buffers.Add(p.Value);
-        foreach (var layer in _layers)
-            if (layer is BatchNormLayer bn) { buffers.Add(bn.RunningMean); buffers.Add(bn.RunningVariance); }
+        foreach (var layer in _layers) buffers.AddRange(layer.StateBuffers);
         return buffers;
     }
 

@@ -73,6 +73,11 @@ public sealed class BatchNormLayer : Layer
     /// <summary>The running (unbiased) variance used at inference; mutable so a saved model can be restored.</summary>
     public float[] RunningVariance { get; }
 
+    /// <inheritdoc />
+    public override IReadOnlyList<float[]> StateBuffers => _state ??= [RunningMean, RunningVariance];
+
+    private float[][]? _state;
+
     /// <summary>Training batches seen so far (torch's <c>num_batches_tracked</c>).</summary>
     public long BatchesTracked { get; set; }
 

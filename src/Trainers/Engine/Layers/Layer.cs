@@ -17,6 +17,12 @@ public abstract class Layer
     /// <summary>The layer's trainable parameters (none for activations).</summary>
     public virtual IReadOnlyList<Parameter> Parameters => [];
 
+    /// <summary>
+    /// Buffers other than the parameters that define what the layer computes (BatchNorm's running statistics), in a
+    /// fixed order: copied with the weights for best-epoch snapshots, checkpoints and model files. Empty by default.
+    /// </summary>
+    public virtual IReadOnlyList<float[]> StateBuffers => [];
+
     /// <summary>Computes the layer's output for a mini-batch.</summary>
     /// <param name="input">rows × InputSize. Must stay unchanged until <see cref="Backward"/>.</param>
     /// <param name="training">True in training (batch statistics, dropout); false at inference.</param>
