@@ -52,46 +52,15 @@ public sealed class InferenceNetwork
     internal InferenceNetwork(Network network, bool shareWeights)
     {
         ArgumentNullException.ThrowIfNull(network);
-        var blocks = new List<Block>();
-        var layers = network.Layers;
-        ScaleLayer? inputScale = null;
-        for (int i = 0; i < layers.Count; i++)
+        var builder = new InferenceBuilder(shareWeights);
+        foreach (var layer in network.Layers)
         {
-            if (layers[i] is PeriodicEmbeddingLayer embedding)
-            {
-                if (i != 0) throw new InvalidOperationException("A periodic embedding is only scored as the network's first layer.");
-                _embedding = embedding.Snapshot();
-                continue;
-            }
-            if (layers[i] is ScaleLayer scale)
-            {
-                inputScale = scale;
-                continue;
-            }
-            if (layers[i] is not Dense dense) continue;
-            int inputs = dense.InputSize, outputs = dense.OutputSize;
-            bool batchNorm = false;
-            for (int j = i + 1; j < layers.Count && layers[j] is not Dense; j++) batchNorm |= layers[j] is BatchNormLayer;
-            float[] w = FoldedWeights(dense, inputScale, copy: !shareWeights || batchNorm);
-            inputScale = null;
-            float[] b = (float[])dense.Bias.Value.Clone();
-            Activation? activation = null;
-            for (int j = i + 1; j < layers.Count && layers[j] is not Dense; j++)
-            {
-                switch (layers[j])
-                {
-                    case BatchNormLayer bn:
-                        FoldBatchNorm(bn, w, b, inputs, outputs);
-                        break;
-                    case DropoutLayer:
-                        break;
-                    default:
-                        activation = ((ActivationLayer)layers[j]).Function;
-                        break;
-                }
-            }
-            blocks.Add(Pad(w, b, inputs, outputs, activation, network.Spec.LeakySlope));
+            layer.CompileForInference(builder);
+            builder.Next();
         }
+        builder.Close();
+        _embedding = builder.Embedding;
+        var blocks = builder.Blocks.Select(bl => Pad(bl.W, bl.B, bl.Inputs, bl.Outputs, bl.Activation, network.Spec.LeakySlope)).ToList();
         _blocks = [.. blocks];
         InputSize = network.InputSize;
         OutputSize = network.OutputSize;
@@ -336,36 +305,5 @@ public sealed class InferenceNetwork
             if (block.Activation is { } activation) x = ActivationOnnx.Emit(graph, activation, x, block.LeakySlope);
         }
         return x;
-    }
-
-    /// <summary>
-    /// The weights the scoring product uses: W itself, or, for a neural-tangent layer and/or a learnable input scale s in
-    /// front of it, W′ᵢⱼ = sᵢ·c·Wᵢⱼ (so (x ∘ s)·(c·W) becomes x·W′), computed in double and rounded once.
-    /// </summary>
-    /// <summary>W with the neural-tangent factor and the input scale folded in; W itself when there is nothing to fold and no <paramref name="copy"/> is asked for.</summary>
-    private static float[] FoldedWeights(Dense dense, ScaleLayer? inputScale, bool copy)
-    {
-        if (dense.WeightFactor == 1f && inputScale is null && !copy) return dense.Weight.Value;
-        float[] w = (float[])dense.Weight.Value.Clone();
-        if (dense.WeightFactor == 1f && inputScale is null) return w;
-        int inputs = dense.InputSize, outputs = dense.OutputSize;
-        if (inputScale is not null && inputScale.Width != inputs)
-            throw new InvalidOperationException($"The input scale has {inputScale.Width} values; the affine layer after it has {inputs} inputs.");
-        for (int i = 0; i < inputs; i++)
-        {
-            double f = dense.WeightFactor * (double)(inputScale?.Scale.Value[i] ?? 1f);
-            for (int j = 0; j < outputs; j++) w[i * outputs + j] = (float)(w[i * outputs + j] * f);
-        }
-        return w;
-    }
-
-    private static void FoldBatchNorm(BatchNormLayer bn, float[] w, float[] b, int inputs, int outputs)
-    {
-        for (int j = 0; j < outputs; j++)
-        {
-            double scale = bn.Gamma.Value[j] / Math.Sqrt(bn.RunningVariance[j] + (double)bn.Epsilon);
-            b[j] = (float)((b[j] - bn.RunningMean[j]) * scale + bn.Beta.Value[j]);
-            for (int i = 0; i < inputs; i++) w[i * outputs + j] = (float)(w[i * outputs + j] * scale);
-        }
     }
 }

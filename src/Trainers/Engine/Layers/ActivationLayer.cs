@@ -66,4 +66,7 @@ public abstract class ActivationLayer : Layer
     /// <param name="dy">dL/dy.</param>
     /// <param name="dx">dL/dx, written.</param>
     protected abstract void Derivative(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx);
+
+    /// <inheritdoc />
+    internal override void CompileForInference(InferenceBuilder builder) => builder.Activate(Function);
 }

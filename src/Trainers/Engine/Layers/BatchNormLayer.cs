@@ -227,4 +227,7 @@ public sealed class BatchNormLayer : Layer
         }
         return inputGradient;
     }
+
+    /// <inheritdoc />
+    internal override void CompileForInference(InferenceBuilder builder) => builder.FoldBatchNorm(this);
 }

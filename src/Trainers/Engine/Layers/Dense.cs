@@ -102,4 +102,7 @@ public sealed class Dense : Layer
         Kernels.MatMulTransposeB(outputGradient.Data, Weight.Value, inputGradient.Data, rows, OutputSize, InputSize);
         return inputGradient;
     }
+
+    /// <inheritdoc />
+    internal override void CompileForInference(InferenceBuilder builder) => builder.OpenBlock(this);
 }

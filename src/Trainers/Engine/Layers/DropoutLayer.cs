@@ -96,4 +96,8 @@ public sealed class DropoutLayer : Layer
         else outputGradient.Span.CopyTo(inputGradient.Span);
         return inputGradient;
     }
+
+    /// <inheritdoc />
+    /// <remarks>Dropout is the identity at inference: nothing to score.</remarks>
+    internal override void CompileForInference(InferenceBuilder builder) { }
 }

@@ -23,6 +23,15 @@ public abstract class Layer
     /// </summary>
     public virtual IReadOnlyList<float[]> StateBuffers => [];
 
+    /// <summary>
+    /// What the layer becomes for scoring (<see cref="InferenceNetwork"/>): a row transform, a factor folded into the next
+    /// affine map, an affine block, a fold into the open block, its activation, or nothing. A layer with no scoring form
+    /// throws.
+    /// </summary>
+    /// <param name="builder">Collects the network's scoring form, layer after layer.</param>
+    internal virtual void CompileForInference(InferenceBuilder builder) =>
+        throw new NotSupportedException($"{GetType().Name} has no scoring form.");
+
     /// <summary>Computes the layer's output for a mini-batch.</summary>
     /// <param name="input">rows × InputSize. Must stay unchanged until <see cref="Backward"/>.</param>
     /// <param name="training">True in training (batch statistics, dropout); false at inference.</param>

@@ -242,4 +242,7 @@ public sealed class PeriodicEmbeddingLayer : Layer
     {
         if (buffer.Length < length) buffer = new float[length];
     }
+
+    /// <inheritdoc />
+    internal override void CompileForInference(InferenceBuilder builder) => builder.SetEmbedding(Snapshot());
 }

@@ -69,4 +69,7 @@ public sealed class ScaleLayer : Layer
         Kernels.MultiplyRows(outputGradient.Data, Scale.Value, inputGradient.Data, rows);
         return inputGradient;
     }
+
+    /// <inheritdoc />
+    internal override void CompileForInference(InferenceBuilder builder) => builder.ScaleNextInputs(this);
 }

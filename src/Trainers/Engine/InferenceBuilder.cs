@@ -1,0 +1,91 @@
+namespace MLNetBackprop.Engine;
+
+/// <summary>
+/// What a network's layers make of themselves for scoring, in order (<see cref="Layer.CompileForInference"/>): an
+/// embedding becomes the row transform in front, a feature scale waits to be folded into the next affine layer, an
+/// affine layer opens a block, BatchNorm folds into the open block, an activation ends it, dropout vanishes.
+/// <see cref="InferenceNetwork"/> runs the blocks.
+/// </summary>
+internal sealed class InferenceBuilder(bool shareWeights)
+{
+    private ScaleLayer? _pendingScale;
+    private (float[] W, float[] B, int Inputs, int Outputs, bool OwnsWeights, Activation? Activation)? _open;
+
+    /// <summary>The layers compiled so far.</summary>
+    public int LayersSeen { get; private set; }
+
+    /// <summary>The row transform in front of the first block, if any.</summary>
+    public PeriodicEmbeddingLayer? Embedding { get; private set; }
+
+    /// <summary>The closed blocks: folded weights (inputs × outputs), bias, sizes and activation.</summary>
+    public List<(float[] W, float[] B, int Inputs, int Outputs, Activation? Activation)> Blocks { get; } = [];
+
+    /// <summary>Counts one more layer compiled (the network calls it after each).</summary>
+    public void Next() => LayersSeen++;
+
+    /// <summary>The embedding: scored as a frozen row transform; only as the first layer.</summary>
+    public void SetEmbedding(PeriodicEmbeddingLayer snapshot)
+    {
+        if (LayersSeen != 0) throw new InvalidOperationException("A periodic embedding is only scored as the network's first layer.");
+        Embedding = snapshot;
+    }
+
+    /// <summary>A per-feature scale, folded into the next affine layer's weights.</summary>
+    public void ScaleNextInputs(ScaleLayer scale) => _pendingScale = scale;
+
+    /// <summary>Opens a block for an affine layer (closing the previous one), with a pending input scale and its weight factor folded in.</summary>
+    public void OpenBlock(Dense dense)
+    {
+        Close();
+        var (w, owns) = FoldedWeights(dense, _pendingScale, copy: !shareWeights);
+        _pendingScale = null;
+        _open = (w, (float[])dense.Bias.Value.Clone(), dense.InputSize, dense.OutputSize, owns, null);
+    }
+
+    /// <summary>
+    /// Inference-mode BatchNorm after the open block's affine map, folded into it: W′ = W·diag(s), b′ = (b − μ)·s + β,
+    /// s = γ/√(σ² + ε). Ignored before the first affine layer.
+    /// </summary>
+    public void FoldBatchNorm(BatchNormLayer bn)
+    {
+        if (_open is not { } o) return;
+        float[] w = o.OwnsWeights ? o.W : (float[])o.W.Clone(); // never fold into the network's own weights
+        for (int j = 0; j < o.Outputs; j++)
+        {
+            double scale = bn.Gamma.Value[j] / Math.Sqrt(bn.RunningVariance[j] + (double)bn.Epsilon);
+            o.B[j] = (float)((o.B[j] - bn.RunningMean[j]) * scale + bn.Beta.Value[j]);
+            for (int i = 0; i < o.Inputs; i++) w[i * o.Outputs + j] = (float)(w[i * o.Outputs + j] * scale);
+        }
+        _open = o with { W = w, OwnsWeights = true };
+    }
+
+    /// <summary>The open block's activation (the last one given wins). Ignored before the first affine layer.</summary>
+    public void Activate(Activation activation)
+    {
+        if (_open is { } o) _open = o with { Activation = activation };
+    }
+
+    /// <summary>Closes the open block, if any.</summary>
+    public void Close()
+    {
+        if (_open is { } o) Blocks.Add((o.W, o.B, o.Inputs, o.Outputs, o.Activation));
+        _open = null;
+    }
+
+    /// <summary>W·c with the pending input scale s folded in (W′ = diag(s)·c·W), or the layer's own array when nothing folds and sharing is allowed.</summary>
+    private static (float[] W, bool Owns) FoldedWeights(Dense dense, ScaleLayer? inputScale, bool copy)
+    {
+        if (dense.WeightFactor == 1f && inputScale is null && !copy) return (dense.Weight.Value, false);
+        float[] w = (float[])dense.Weight.Value.Clone();
+        if (dense.WeightFactor == 1f && inputScale is null) return (w, true);
+        int inputs = dense.InputSize, outputs = dense.OutputSize;
+        if (inputScale is not null && inputScale.Width != inputs)
+            throw new InvalidOperationException($"The input scale has {inputScale.Width} values; the affine layer after it has {inputs} inputs.");
+        for (int i = 0; i < inputs; i++)
+        {
+            double f = dense.WeightFactor * (double)(inputScale?.Scale.Value[i] ?? 1f);
+            for (int j = 0; j < outputs; j++) w[i * outputs + j] = (float)(w[i * outputs + j] * f);
+        }
+        return (w, true);
+    }
+}
