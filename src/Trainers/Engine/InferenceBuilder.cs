@@ -9,7 +9,7 @@ namespace MLNetBackprop.Engine;
 internal sealed class InferenceBuilder(bool shareWeights)
 {
     private ScaleLayer? _pendingScale;
-    private (float[] W, float[] B, int Inputs, int Outputs, bool OwnsWeights, Activation? Activation)? _open;
+    private (float[] W, float[] B, int Inputs, int Outputs, bool OwnsWeights, ActivationLayer? Activation)? _open;
 
     /// <summary>The layers compiled so far.</summary>
     public int LayersSeen { get; private set; }
@@ -17,8 +17,8 @@ internal sealed class InferenceBuilder(bool shareWeights)
     /// <summary>The row transform in front of the first block, if any.</summary>
     public PeriodicEmbeddingLayer? Embedding { get; private set; }
 
-    /// <summary>The closed blocks: folded weights (inputs × outputs), bias, sizes and activation.</summary>
-    public List<(float[] W, float[] B, int Inputs, int Outputs, Activation? Activation)> Blocks { get; } = [];
+    /// <summary>The closed blocks: folded weights (inputs × outputs), bias, sizes and activation (the layer: it scores itself).</summary>
+    public List<(float[] W, float[] B, int Inputs, int Outputs, ActivationLayer? Activation)> Blocks { get; } = [];
 
     /// <summary>Counts one more layer compiled (the network calls it after each).</summary>
     public void Next() => LayersSeen++;
@@ -60,7 +60,7 @@ internal sealed class InferenceBuilder(bool shareWeights)
     }
 
     /// <summary>The open block's activation (the last one given wins). Ignored before the first affine layer.</summary>
-    public void Activate(Activation activation)
+    public void Activate(ActivationLayer activation)
     {
         if (_open is { } o) _open = o with { Activation = activation };
     }

@@ -20,13 +20,16 @@ public sealed class InferenceNetwork
     /// <summary>One affine map + activation; W is stored inputs × Stride with zero padding columns
     /// (Stride = Outputs rounded up to a whole Vector512), b is Stride long; <c>DenseWeight</c> is the same
     /// W unpadded (inputs × Outputs), the B operand of the block product.</summary>
-    private sealed record Block(float[] Weight, float[] DenseWeight, float[] Bias, int Inputs, int Outputs, int Stride, Activation? Activation, float LeakySlope)
+    private sealed record Block(float[] Weight, float[] DenseWeight, float[] Bias, int Inputs, int Outputs, int Stride, ActivationLayer? Scorer, float LeakySlope)
     {
+        /// <summary>The block's activation, if any.</summary>
+        public Activation? Activation => Scorer?.Function;
+
         /// <summary>ReLU, leaky ReLU and identity are applied inside the product, before the store.</summary>
         public bool Fused => Activation is null or MLNetBackprop.Activation.Relu or MLNetBackprop.Activation.LeakyRelu or MLNetBackprop.Activation.Identity;
     }
 
-    private static Block Pad(float[] w, float[] b, int inputs, int outputs, Activation? activation, float slope)
+    private static Block Pad(float[] w, float[] b, int inputs, int outputs, ActivationLayer? activation, float slope)
     {
         int stride = Kernels.PaddedColumns(outputs);
         if (stride == outputs) return new Block(w, w, b, inputs, outputs, stride, activation, slope); // already padded: one array serves both
@@ -160,7 +163,7 @@ public sealed class InferenceNetwork
             var fused = block.Fused ? block.Activation ?? Activation.Identity : Activation.Identity;
             Kernels.RowTimesPaddedMatrix(x, block.Weight, block.Bias, y, block.Stride, fused, block.LeakySlope);
             y = y[..block.Outputs];
-            if (!block.Fused) Kernels.ActivateInPlace(block.Activation!.Value, y, block.LeakySlope);
+            if (!block.Fused) block.Scorer!.ScoreInPlace(y);
             x = y;
             next = next == scratch.A ? scratch.B : scratch.A;
         }
@@ -259,7 +262,7 @@ public sealed class InferenceNetwork
                 cr.CopyTo(row);
                 row[block.Outputs..].Clear();
                 Kernels.BiasActivate(row, block.Bias, fused, block.LeakySlope);
-                if (!block.Fused) Kernels.ActivateInPlace(block.Activation!.Value, row[..block.Outputs], block.LeakySlope);
+                if (!block.Fused) block.Scorer!.ScoreInPlace(row[..block.Outputs]);
                 row[..block.Outputs].CopyTo(cr);
             }
             input = c;

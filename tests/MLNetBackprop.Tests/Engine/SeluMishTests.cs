@@ -82,7 +82,7 @@ public class SeluMishTests
         Assert.Equal(0f, y[5]); // SELU(0) and Mish(0) are exactly 0
         // In place (the scoring path) gives the same values.
         var inPlace = (float[])x.Clone();
-        Kernels.ActivateInPlace(activation, inPlace, 0f);
+        ActivationLayers.Create(activation, inPlace.Length, 0f).ScoreInPlace(inPlace);
         Assert.Equal(y, inPlace);
     }
 

@@ -67,6 +67,13 @@ public abstract class ActivationLayer : Layer
     /// <param name="dx">dL/dx, written.</param>
     protected abstract void Derivative(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx);
 
+    /// <summary>
+    /// The scoring path's forward, in place (the element-wise kernels allow x and y to alias): the training forward,
+    /// unless a subclass must keep the served scores of models saved by earlier releases.
+    /// </summary>
+    /// <param name="values">Pre-activations in, activations out.</param>
+    internal virtual void ScoreInPlace(Span<float> values) => Apply(values, values);
+
     /// <inheritdoc />
-    internal override void CompileForInference(InferenceBuilder builder) => builder.Activate(Function);
+    internal override void CompileForInference(InferenceBuilder builder) => builder.Activate(this);
 }
