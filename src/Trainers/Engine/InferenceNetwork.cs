@@ -25,8 +25,11 @@ public sealed class InferenceNetwork
         /// <summary>The block's activation, if any.</summary>
         public Activation? Activation => Scorer?.Function;
 
-        /// <summary>ReLU, leaky ReLU and identity are applied inside the product, before the store.</summary>
-        public bool Fused => Activation is null or MLNetBackprop.Activation.Relu or MLNetBackprop.Activation.LeakyRelu or MLNetBackprop.Activation.Identity;
+        /// <summary>What the product applies before the store (ReLU, leaky ReLU), as the layer says (read once: scoring asks per row).</summary>
+        public FusedActivation FusedKind { get; } = Scorer?.Fused ?? FusedActivation.None;
+
+        /// <summary>Whether the activation runs after the product (the layer's own forward).</summary>
+        public bool ScoredAfter { get; } = Scorer?.ScoresItself ?? false;
     }
 
     private static Block Pad(float[] w, float[] b, int inputs, int outputs, ActivationLayer? activation, float slope)
@@ -160,10 +163,10 @@ public sealed class InferenceNetwork
             var block = _blocks[bi];
             // x·W as ascending FMA chains in registers, then bias + (ReLU / leaky ReLU), into the padded scratch row.
             var y = next.AsSpan(0, block.Stride);
-            var fused = block.Fused ? block.Activation ?? Activation.Identity : Activation.Identity;
+            var fused = block.FusedKind;
             Kernels.RowTimesPaddedMatrix(x, block.Weight, block.Bias, y, block.Stride, fused, block.LeakySlope);
             y = y[..block.Outputs];
-            if (!block.Fused) block.Scorer!.ScoreInPlace(y);
+            if (block.ScoredAfter) block.Scorer!.ScoreInPlace(y);
             x = y;
             next = next == scratch.A ? scratch.B : scratch.A;
         }
@@ -254,7 +257,7 @@ public sealed class InferenceNetwork
             var block = _blocks[bi];
             float[] c = bi == _blocks.Length - 1 ? output.Data : next;
             Kernels.MatMul(input, block.DenseWeight, c, rows, block.Inputs, block.Outputs);
-            var fused = block.Fused ? block.Activation ?? Activation.Identity : Activation.Identity;
+            var fused = block.FusedKind;
             var row = scratch.Row.AsSpan(0, block.Stride);
             for (int r = 0; r < rows; r++)
             {
@@ -262,7 +265,7 @@ public sealed class InferenceNetwork
                 cr.CopyTo(row);
                 row[block.Outputs..].Clear();
                 Kernels.BiasActivate(row, block.Bias, fused, block.LeakySlope);
-                if (!block.Fused) block.Scorer!.ScoreInPlace(row[..block.Outputs]);
+                if (block.ScoredAfter) block.Scorer!.ScoreInPlace(row[..block.Outputs]);
                 row[..block.Outputs].CopyTo(cr);
             }
             input = c;

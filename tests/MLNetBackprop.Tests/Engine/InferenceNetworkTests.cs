@@ -78,9 +78,10 @@ public class InferenceNetworkTests
         Kernels.MatMul(x, w, c, 1, inputs, outputs);
         var expected = new float[stride];
         c.CopyTo(expected, 0);
-        Kernels.BiasActivate(expected, b, fused, 0.01f);
+        var kind = fused switch { Activation.Relu => FusedActivation.Relu, Activation.LeakyRelu => FusedActivation.LeakyRelu, _ => FusedActivation.None };
+        Kernels.BiasActivate(expected, b, kind, 0.01f);
         var y = new float[stride];
-        Kernels.RowTimesPaddedMatrix(x, pw, b, y, stride, fused, 0.01f);
+        Kernels.RowTimesPaddedMatrix(x, pw, b, y, stride, kind, 0.01f);
         for (int j = 0; j < outputs; j++)
             Assert.Equal(BitConverter.SingleToInt32Bits(expected[j]), BitConverter.SingleToInt32Bits(y[j]));
         // And close to the plain row product (which adds in a different order).

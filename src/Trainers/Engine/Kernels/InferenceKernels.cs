@@ -29,10 +29,10 @@ public static partial class Kernels
     /// <param name="b">stride values (padding 0).</param>
     /// <param name="y">Receives stride values.</param>
     /// <param name="stride">Padded column count.</param>
-    /// <param name="fused">Relu, LeakyRelu, or Identity (anything else: no activation applied).</param>
+    /// <param name="fused">The activation applied inside the product, or <see cref="FusedActivation.None"/>.</param>
     /// <param name="slope">Leaky ReLU slope.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // scoring path: optimised from the first call (cold start)
-    internal static unsafe void RowTimesPaddedMatrix(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b, Span<float> y, int stride, Activation fused, float slope)
+    internal static unsafe void RowTimesPaddedMatrix(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b, Span<float> y, int stride, FusedActivation fused, float slope)
     {
         int inputs = x.Length;
         if ((stride & (RowPadding - 1)) != 0 || w.Length < inputs * stride || b.Length < stride || y.Length < stride)
@@ -72,10 +72,10 @@ public static partial class Kernels
     /// </summary>
     /// <param name="y">Products in, activations out (stride values).</param>
     /// <param name="b">stride bias values.</param>
-    /// <param name="fused">Relu, LeakyRelu, or Identity (anything else: only the bias is added).</param>
+    /// <param name="fused">The activation applied with the bias, or <see cref="FusedActivation.None"/>.</param>
     /// <param name="slope">Leaky ReLU slope.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // scoring path: optimised from the first call (cold start)
-    internal static unsafe void BiasActivate(Span<float> y, ReadOnlySpan<float> b, Activation fused, float slope)
+    internal static unsafe void BiasActivate(Span<float> y, ReadOnlySpan<float> b, FusedActivation fused, float slope)
     {
         if ((y.Length & (RowPadding - 1)) != 0 || b.Length < y.Length) throw new ArgumentException("Buffers do not match the padded shape.");
         if (Vector512.IsHardwareAccelerated)
@@ -90,17 +90,17 @@ public static partial class Kernels
         ApplyFused(y, fused, slope);
     }
 
-    private static void ApplyFused(Span<float> y, Activation fused, float slope)
+    private static void ApplyFused(Span<float> y, FusedActivation fused, float slope)
     {
-        if (fused == Activation.Relu) ReluForward(y, y);
-        else if (fused == Activation.LeakyRelu) LeakyReluForward(y, slope, y);
+        if (fused == FusedActivation.Relu) ReluForward(y, y);
+        else if (fused == FusedActivation.LeakyRelu) LeakyReluForward(y, slope, y);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Act(Vector512<float> v, Activation fused, Vector512<float> slope)
+    private static Vector512<float> Act(Vector512<float> v, FusedActivation fused, Vector512<float> slope)
     {
-        if (fused == Activation.Relu) return Vector512.Max(v, Vector512<float>.Zero);
-        if (fused == Activation.LeakyRelu) return Vector512.ConditionalSelect(Vector512.GreaterThan(v, Vector512<float>.Zero), v, slope * v);
+        if (fused == FusedActivation.Relu) return Vector512.Max(v, Vector512<float>.Zero);
+        if (fused == FusedActivation.LeakyRelu) return Vector512.ConditionalSelect(Vector512.GreaterThan(v, Vector512<float>.Zero), v, slope * v);
         return v;
     }
 

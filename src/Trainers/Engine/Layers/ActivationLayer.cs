@@ -68,6 +68,16 @@ public abstract class ActivationLayer : Layer
     protected abstract void Derivative(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx);
 
     /// <summary>
+    /// Whether scoring applies this activation inside the product (<see cref="FusedActivation.Relu"/>,
+    /// <see cref="FusedActivation.LeakyRelu"/>), and then never calls <see cref="ScoreInPlace"/>; the identity says
+    /// <see cref="FusedActivation.None"/> and <see cref="ScoresItself"/> false.
+    /// </summary>
+    internal virtual FusedActivation Fused => FusedActivation.None;
+
+    /// <summary>Whether scoring must call <see cref="ScoreInPlace"/> after the product (false when fused, or the identity).</summary>
+    internal virtual bool ScoresItself => Fused == FusedActivation.None;
+
+    /// <summary>
     /// The scoring path's forward, in place (the element-wise kernels allow x and y to alias): the training forward,
     /// unless a subclass must keep the served scores of models saved by earlier releases.
     /// </summary>

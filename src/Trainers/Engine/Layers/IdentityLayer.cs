@@ -15,4 +15,7 @@ public sealed class IdentityLayer : ActivationLayer
 
     /// <inheritdoc />
     protected override void Derivative(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx) => dy.CopyTo(dx);
+
+    /// <inheritdoc />
+    internal override bool ScoresItself => false;
 }

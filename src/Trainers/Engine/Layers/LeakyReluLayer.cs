@@ -23,4 +23,7 @@ public sealed class LeakyReluLayer : ActivationLayer
 
     /// <inheritdoc />
     protected override void Derivative(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx) => Kernels.LeakyReluBackward(x, dy, Slope, dx);
+
+    /// <inheritdoc />
+    internal override FusedActivation Fused => FusedActivation.LeakyRelu;
 }

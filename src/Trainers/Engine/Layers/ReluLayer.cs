@@ -15,4 +15,7 @@ public sealed class ReluLayer : ActivationLayer
 
     /// <inheritdoc />
     protected override void Derivative(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx) => Kernels.ReluBackward(x, dy, dx);
+
+    /// <inheritdoc />
+    internal override FusedActivation Fused => FusedActivation.Relu;
 }
