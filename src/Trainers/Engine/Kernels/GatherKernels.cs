@@ -34,10 +34,14 @@ internal static unsafe class GatherKernels
             Copy(source, width, rows, destination, 0, count);
             return;
         }
-        var work = Work.Get();
+        var work = PerThread<Work>.Rent();
         work.Set(source, width, rows, destination, threads);
         try { WorkerPool.Run(work, threads, threads); }
-        finally { Work.Return(work); }
+        finally
+        {
+            work.Clear();
+            PerThread<Work>.Return(work);
+        }
     }
 
     /// <summary>Copies batch rows [from, to).</summary>
@@ -65,11 +69,9 @@ internal static unsafe class GatherKernels
         Sse.Prefetch0(row + width - 1);
     }
 
-    /// <summary>One batch's copy cut into contiguous ranges of batch rows; one reusable instance per calling thread.</summary>
+    /// <summary>One batch's copy cut into contiguous ranges of batch rows (one reusable instance per thread: <see cref="PerThread{T}"/>).</summary>
     private sealed class Work : PoolWork
     {
-        [ThreadStatic] private static Work? t_cached;
-
         private float[] _source = [], _destination = [];
         private ArraySegment<int> _rows;
         private int _width, _parts;
@@ -85,18 +87,11 @@ internal static unsafe class GatherKernels
             Copy(_source, _width, _rows, _destination, WorkerPool.RangeStart(index, count, _parts), WorkerPool.RangeStart(index + 1, count, _parts));
         }
 
-        public static Work Get()
+        /// <summary>Drops the buffers (the instance stays with its thread).</summary>
+        public void Clear()
         {
-            var w = t_cached ?? new Work();
-            t_cached = null; // a nested call on this thread gets its own
-            return w;
-        }
-
-        public static void Return(Work w)
-        {
-            w._source = w._destination = [];
-            w._rows = default;
-            t_cached = w;
+            _source = _destination = [];
+            _rows = default;
         }
     }
 }

@@ -112,7 +112,7 @@ internal static unsafe class Gemm
         }
 
         var packB = ArrayPool<float>.Shared.Rent(k * nPad);
-        var job = Job.Get();
+        var job = PerThread<Job>.Rent();
         try
         {
             job.Set(v, isa, a, b, c, m, k, n, accumulate, kc, mSlivers, nSlivers, nPad, rowTiles, colTiles, packB);
@@ -142,16 +142,14 @@ internal static unsafe class Gemm
         finally
         {
             job.Clear();
-            Job.Return(job);
+            PerThread<Job>.Return(job);
             ArrayPool<float>.Shared.Return(packB);
         }
     }
 
-    /// <summary>State of one product, shared by its tasks; pooled per calling thread.</summary>
+    /// <summary>State of one product, shared by its tasks (one reusable instance per thread: <see cref="PerThread{T}"/>).</summary>
     private sealed class Job
     {
-        [ThreadStatic] private static Job? t_job;
-
         public readonly PoolWork PackBWork;
         public readonly PoolWork TileWork;
         public int PackChunks = 1;
@@ -165,7 +163,7 @@ internal static unsafe class Gemm
         private int _m, _k, _n, _kc, _mSlivers, _nSlivers, _nPad, _rowTiles, _colTiles;
         private bool _accumulate;
 
-        private Job()
+        public Job()
         {
             PackBWork = new PackBItems(this);
             TileWork = new TileItems(this);
@@ -180,15 +178,6 @@ internal static unsafe class Gemm
         {
             public override void Run(int index) => job.RunTile(index);
         }
-
-        public static Job Get()
-        {
-            var j = t_job ?? new Job();
-            t_job = null; // re-entrancy (a nested call on this thread) gets its own
-            return j;
-        }
-
-        public static void Return(Job j) => t_job = j;
 
         public void Set(Variant v, Isa isa, float[] a, float[] b, float[] c, int m, int k, int n, bool accumulate,
             int kc, int mSlivers, int nSlivers, int nPad, int rowTiles, int colTiles, float[] packB)

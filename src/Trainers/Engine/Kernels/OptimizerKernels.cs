@@ -65,36 +65,25 @@ internal static unsafe class OptimizerKernels
         int chunks = Math.Min(threads * 4, (length + 8191) / 8192);
         int chunk = ((length + chunks - 1) / chunks + 63) & ~63;
         chunks = (length + chunk - 1) / chunk;
-        var work = Chunks<T>.Get();
+        var work = PerThread<Chunks<T>>.Rent();
         work.Rule = rule;
         work.Chunk = chunk;
         work.Length = length;
         try { WorkerPool.Run(work, chunks, threads); }
-        finally { Chunks<T>.Return(work); }
+        finally
+        {
+            work.Rule = default; // drop the buffers
+            PerThread<Chunks<T>>.Return(work);
+        }
     }
 
-    /// <summary>A rule cut into chunks for the <see cref="WorkerPool"/>; one reusable instance per thread and rule type.</summary>
+    /// <summary>A rule cut into chunks for the <see cref="WorkerPool"/> (one reusable instance per thread and rule type: <see cref="PerThread{T}"/>).</summary>
     private sealed class Chunks<T> : PoolWork where T : struct, IRule
     {
-        [ThreadStatic] private static Chunks<T>? t_cached;
-
         public T Rule;
         public int Chunk, Length;
 
         public override void Run(int index) => Rule.Run(index * Chunk, Math.Min(Length, (index + 1) * Chunk));
-
-        public static Chunks<T> Get()
-        {
-            var c = t_cached ?? new Chunks<T>();
-            t_cached = null; // a nested call on this thread gets its own
-            return c;
-        }
-
-        public static void Return(Chunks<T> c)
-        {
-            c.Rule = default; // drop the buffers
-            t_cached = c;
-        }
     }
 
     // ---- Vector abstraction: one generic body per rule, instantiated for Vector256 and Vector512 ----

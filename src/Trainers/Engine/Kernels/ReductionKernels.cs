@@ -33,7 +33,8 @@ public static partial class Kernels
         int chunks = (values.Length + NormChunk - 1) / NormChunk;
         int threads = values.Length >= 1 << 16 ? Math.Min(CurrentThreads, chunks) : 1;
         if (threads <= 1) return Norm(values.AsSpan());
-        var work = NormParts.Get(values, chunks, threads);
+        var work = PerThread<NormParts>.Rent();
+        work.Set(values, chunks, threads);
         try
         {
             WorkerPool.Run(work, threads, threads);
@@ -41,36 +42,32 @@ public static partial class Kernels
             for (int c = 0; c < chunks; c++) sum += work.Partials[c];
             return Math.Sqrt(sum);
         }
-        finally { NormParts.Return(work); }
+        finally
+        {
+            work.Clear();
+            PerThread<NormParts>.Return(work);
+        }
     }
 
-    /// <summary>The partial sums of squares of one buffer, cut into one contiguous range of chunks per thread; reused per calling thread.</summary>
+    /// <summary>The partial sums of squares of one buffer, cut into one contiguous range of chunks per thread (one reusable instance per thread: <see cref="PerThread{T}"/>).</summary>
     private sealed class NormParts : PoolWork
     {
-        [ThreadStatic] private static NormParts? t_cached;
-
         private float[] _values = [];
         private int _chunks, _parts;
 
         /// <summary>Chunk c's sum of squares (summed in float, as the sequential loop does).</summary>
         public float[] Partials { get; private set; } = [];
 
-        public static NormParts Get(float[] values, int chunks, int parts)
+        public void Set(float[] values, int chunks, int parts)
         {
-            var w = t_cached ?? new NormParts();
-            t_cached = null; // a nested call on this thread gets its own
-            if (w.Partials.Length < chunks) w.Partials = new float[chunks];
-            w._values = values;
-            w._chunks = chunks;
-            w._parts = parts;
-            return w;
+            if (Partials.Length < chunks) Partials = new float[chunks];
+            _values = values;
+            _chunks = chunks;
+            _parts = parts;
         }
 
-        public static void Return(NormParts w)
-        {
-            w._values = [];
-            t_cached = w;
-        }
+        /// <summary>Drops the buffer (the instance stays with its thread).</summary>
+        public void Clear() => _values = [];
 
         public override void Run(int index)
         {
