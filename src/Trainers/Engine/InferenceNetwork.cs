@@ -66,7 +66,7 @@ public sealed class InferenceNetwork
         }
         builder.Close();
         _embedding = builder.Embedding;
-        var blocks = builder.Blocks.Select(bl => Pad(bl.W, bl.B, bl.Inputs, bl.Outputs, bl.Activation, network.Spec.LeakySlope)).ToList();
+        var blocks = builder.Blocks.Select(bl => Pad(bl.W, bl.B, bl.Inputs, bl.Outputs, bl.Activation, network.Spec.LeakyReluSlope)).ToList();
         _blocks = [.. blocks];
         InputSize = network.InputSize;
         OutputSize = network.OutputSize;

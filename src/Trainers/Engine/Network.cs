@@ -50,7 +50,7 @@ public sealed class Network
             int units = spec.HiddenLayers[h];
             AddDense(width, units, spec.Activation, ref rng);
             if (spec.BatchNorm) Add(new BatchNormLayer(units, $"bn{h + 1}"));
-            Add(ActivationLayers.Create(spec.Activation, units, spec.LeakySlope));
+            Add(ActivationLayers.Create(spec.Activation, units, spec.LeakyReluSlope));
             if (spec.Dropout > 0)
             {
                 var dropout = new DropoutLayer(units, spec.Dropout, _dropouts.Count);
@@ -199,7 +199,7 @@ public sealed class Network
         {
             dense = new Dense(inputs, outputs, name);
             var init = isOutput && Spec.WeightInit == WeightInit.Auto ? WeightInit.XavierUniform : Spec.WeightInit;
-            if (_initialize) WeightInitializer.Initialize(dense.Weight, inputs, outputs, init, activation, Spec.LeakySlope, ref rng);
+            if (_initialize) WeightInitializer.Initialize(dense.Weight, inputs, outputs, init, activation, Spec.LeakyReluSlope, ref rng);
         }
         _dense.Add(dense);
         Add(dense);

@@ -18,7 +18,11 @@ public sealed record NetworkSpec
     public Activation Activation { get; init; } = Activation.Relu;
 
     /// <summary>Negative slope of <see cref="Activation.LeakyRelu"/>.</summary>
-    public float LeakySlope { get; init; } = 0.01f;
+    public float LeakyReluSlope { get; init; } = 0.01f;
+
+    /// <summary>The former name of <see cref="LeakyReluSlope"/> (the options' name now names both).</summary>
+    [Obsolete("Use LeakyReluSlope, the name MlpOptionsBase uses.")]
+    public float LeakySlope { get => LeakyReluSlope; init => LeakyReluSlope = value; }
 
     /// <summary>Insert batch normalisation between each hidden affine layer and its activation.</summary>
     public bool BatchNorm { get; init; }
@@ -111,7 +115,7 @@ public sealed record NetworkSpec
         if (!Enum.IsDefined(Loss)) throw new ArgumentOutOfRangeException(nameof(Loss), Loss, "Unknown loss.");
         if (!(Dropout >= 0 && Dropout < 1)) throw new ArgumentOutOfRangeException(nameof(Dropout), Dropout, "Dropout must be in [0, 1).");
         if (!(LabelSmoothing >= 0 && LabelSmoothing < 1)) throw new ArgumentOutOfRangeException(nameof(LabelSmoothing), LabelSmoothing, "LabelSmoothing must be in [0, 1).");
-        if (!(LeakySlope >= 0 && float.IsFinite(LeakySlope))) throw new ArgumentOutOfRangeException(nameof(LeakySlope), LeakySlope, "LeakySlope must be a finite number ≥ 0.");
+        if (!(LeakyReluSlope >= 0 && float.IsFinite(LeakyReluSlope))) throw new ArgumentOutOfRangeException(nameof(LeakyReluSlope), LeakyReluSlope, "LeakyReluSlope must be a finite number ≥ 0.");
         if (!(HuberDelta > 0 && float.IsFinite(HuberDelta))) throw new ArgumentOutOfRangeException(nameof(HuberDelta), HuberDelta, "HuberDelta must be a finite number > 0.");
         if (Loss == LossKind.SoftmaxCrossEntropy && OutputSize < 2)
             throw new ArgumentOutOfRangeException(nameof(OutputSize), OutputSize, "Softmax cross-entropy needs at least 2 outputs.");

@@ -57,7 +57,7 @@ internal static class MlpModelSerializer
         w.WriteInt32(spec.HiddenLayers.Length);
         foreach (int width in spec.HiddenLayers) w.WriteInt32(width);
         w.WriteInt32((int)spec.Activation);
-        w.WriteSingle(spec.LeakySlope);
+        w.WriteSingle(spec.LeakyReluSlope);
         w.WriteBoolean(spec.BatchNorm);
         w.WriteSingle(spec.Dropout);
         w.WriteInt32(spec.OutputSize);
@@ -212,7 +212,7 @@ internal static class MlpModelSerializer
         {
             spec = new NetworkSpec
             {
-                InputSize = d, HiddenLayers = hidden, Activation = activation, LeakySlope = slope, BatchNorm = batchNorm,
+                InputSize = d, HiddenLayers = hidden, Activation = activation, LeakyReluSlope = slope, BatchNorm = batchNorm,
                 Dropout = dropout, OutputSize = outputs, Loss = loss, LabelSmoothing = smoothing, HuberDelta = delta,
                 Parametrization = parametrization, InputScaling = inputScaling,
                 EmbeddedFeatures = embedded, EmbeddingFrequencies = frequencies, EmbeddingOutputs = embeddingOutputs,

@@ -276,7 +276,7 @@ public class RoundTwoTests
             InputSize = HardeningData.D, HiddenLayers = [8], Activation = Activation.LeakyRelu, OutputSize = 1, Loss = LossKind.MeanSquaredError,
         };
         // Ordinary weights; the forged file then claims a slope (or holds one weight) near float's limit.
-        var network = Network.ForLoading(spec with { LeakySlope = forged == "slope" ? 3.4e38f : 0.01f });
+        var network = Network.ForLoading(spec with { LeakyReluSlope = forged == "slope" ? 3.4e38f : 0.01f });
         network.LoadState(new Network(spec, seed: 1).StateBuffers());
         if (forged == "weight") network.Layers.OfType<Dense>().Last().Weight.Value[3] = 3e38f;
         var model = new MlpModelParameters(network, FeatureTransform.Identity(HardeningData.D), 0f, 1f, new TrainingHistory());

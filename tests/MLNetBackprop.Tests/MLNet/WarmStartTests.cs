@@ -48,7 +48,7 @@ public class WarmStartTests
         options.LeakyReluSlope = 0.2f;
         var warm = ml.Regression.Trainers.Mlp(options).Fit(data, first.Model);
         Assert.Equal(0.25f, warm.Model.Spec.HuberDelta);
-        Assert.Equal(0.2f, warm.Model.Spec.LeakySlope);
+        Assert.Equal(0.2f, warm.Model.Spec.LeakyReluSlope);
     }
 
     [Fact]

@@ -329,7 +329,7 @@ public sealed class TrainingCheckpoint
         w.Write(s.InputSize);
         w.Write(s.HiddenLayers);
         w.Write((int)s.Activation);
-        w.Write(s.LeakySlope);
+        w.Write(s.LeakyReluSlope);
         w.Write(s.BatchNorm);
         w.Write(s.Dropout);
         w.Write(s.OutputSize);
@@ -356,7 +356,7 @@ public sealed class TrainingCheckpoint
             InputSize = r.Int32("spec.inputSize"),
             HiddenLayers = r.Int32s("spec.hiddenLayers"),
             Activation = (Activation)r.Int32("spec.activation"),
-            LeakySlope = r.Single("spec.leakySlope"),
+            LeakyReluSlope = r.Single("spec.leakySlope"),
             BatchNorm = r.Boolean("spec.batchNorm"),
             Dropout = r.Single("spec.dropout"),
             OutputSize = r.Int32("spec.outputSize"),
