@@ -8,20 +8,13 @@ namespace MLNetBackprop.Tests;
 /// </summary>
 public class BuildSettingsTests
 {
-    private static string Root()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "MLNetBackprop.sln"))) return dir.FullName;
-        throw new InvalidOperationException("MLNetBackprop.sln not found above " + AppContext.BaseDirectory);
-    }
-
     private static Dictionary<string, string> Properties(XDocument props) =>
         props.Descendants("PropertyGroup").Elements().GroupBy(e => e.Name.LocalName).ToDictionary(g => g.Key, g => g.Last().Value.Trim());
 
     [Fact]
     public void StrictSettingsApplyToSrcAndTestsOnly()
     {
-        string root = Root();
+        string root = RepositoryRoot.Path;
         var rootProps = Properties(XDocument.Load(Path.Combine(root, "Directory.Build.props")));
         Assert.False(rootProps.ContainsKey("TreatWarningsAsErrors"), "the root Directory.Build.props must not make every project's warnings errors");
         Assert.False(rootProps.ContainsKey("GenerateDocumentationFile"), "the root Directory.Build.props must not require XML docs of every project");

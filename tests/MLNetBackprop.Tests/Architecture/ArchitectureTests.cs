@@ -10,12 +10,7 @@ namespace MLNetBackprop.Tests.Architecture;
 /// </summary>
 public class ArchitectureTests
 {
-    private static string Root()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "MLNetBackprop.sln"))) return dir.FullName;
-        throw new InvalidOperationException("MLNetBackprop.sln not found above " + AppContext.BaseDirectory);
-    }
+    private static string Root() => RepositoryRoot.Path;
 
     private static string Engine => Path.Combine(Root(), "src", "Trainers", "Engine");
 

@@ -205,10 +205,7 @@ public class HostileModelFileTests(ITestOutputHelper output)
     [Fact]
     public void TheReadmeStatesTheNumberOfDamagedFiles()
     {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "MLNetBackprop.sln"))) dir = dir.Parent;
-        Assert.True(dir is not null, $"no MLNetBackprop.sln above {AppContext.BaseDirectory}");
-        string readme = File.ReadAllText(Path.Combine(dir.FullName, "README.md"));
+        string readme = File.ReadAllText(Path.Combine(RepositoryRoot.Path, "README.md"));
         Assert.Contains($"{2 * CasesPerModel:N0} deliberately damaged model files", readme.ReplaceLineEndings(" "));
     }
 
