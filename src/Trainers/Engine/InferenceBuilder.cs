@@ -6,13 +6,34 @@ namespace MLNetBackprop.Engine;
 /// affine layer opens a block, BatchNorm folds into the open block, an activation ends it, dropout vanishes.
 /// <see cref="InferenceNetwork"/> runs the blocks.
 /// </summary>
-internal sealed class InferenceBuilder(bool shareWeights)
+internal sealed class InferenceBuilder
 {
+    private readonly bool _shareWeights;
     private ScaleLayer? _pendingScale;
     private (float[] W, float[] B, int Inputs, int Outputs, bool OwnsWeights, ActivationLayer? Activation)? _open;
 
     /// <summary>The layers compiled so far.</summary>
-    public int LayersSeen { get; private set; }
+    private int _layersSeen;
+
+    private InferenceBuilder(bool shareWeights) => _shareWeights = shareWeights;
+
+    /// <summary>
+    /// Every layer's scoring form, in order. With <paramref name="shareWeights"/> an affine layer's weights that need no
+    /// folding are used in place rather than copied.
+    /// </summary>
+    /// <param name="layers">The network's layers.</param>
+    /// <param name="shareWeights">Whether unfolded weights may be shared with the network.</param>
+    public static InferenceBuilder Compile(IReadOnlyList<Layer> layers, bool shareWeights)
+    {
+        var builder = new InferenceBuilder(shareWeights);
+        foreach (var layer in layers)
+        {
+            layer.CompileForInference(builder);
+            builder._layersSeen++;
+        }
+        builder.Close();
+        return builder;
+    }
 
     /// <summary>The row transform in front of the first block, if any.</summary>
     public PeriodicEmbeddingLayer? Embedding { get; private set; }
@@ -20,13 +41,10 @@ internal sealed class InferenceBuilder(bool shareWeights)
     /// <summary>The closed blocks: folded weights (inputs × outputs), bias, sizes and activation (the layer: it scores itself).</summary>
     public List<(float[] W, float[] B, int Inputs, int Outputs, ActivationLayer? Activation)> Blocks { get; } = [];
 
-    /// <summary>Counts one more layer compiled (the network calls it after each).</summary>
-    public void Next() => LayersSeen++;
-
     /// <summary>The embedding: scored as a frozen row transform; only as the first layer.</summary>
     public void SetEmbedding(PeriodicEmbeddingLayer snapshot)
     {
-        if (LayersSeen != 0) throw new InvalidOperationException("A periodic embedding is only scored as the network's first layer.");
+        if (_layersSeen != 0) throw new InvalidOperationException("A periodic embedding is only scored as the network's first layer.");
         Embedding = snapshot;
     }
 
@@ -37,7 +55,7 @@ internal sealed class InferenceBuilder(bool shareWeights)
     public void OpenBlock(Dense dense)
     {
         Close();
-        var (w, owns) = FoldedWeights(dense, _pendingScale, copy: !shareWeights);
+        var (w, owns) = FoldedWeights(dense, _pendingScale, copy: !_shareWeights);
         _pendingScale = null;
         _open = (w, (float[])dense.Bias.Value.Clone(), dense.InputSize, dense.OutputSize, owns, null);
     }
@@ -66,7 +84,7 @@ internal sealed class InferenceBuilder(bool shareWeights)
     }
 
     /// <summary>Closes the open block, if any.</summary>
-    public void Close()
+    private void Close()
     {
         if (_open is { } o) Blocks.Add((o.W, o.B, o.Inputs, o.Outputs, o.Activation));
         _open = null;

@@ -58,16 +58,9 @@ public sealed class InferenceNetwork
     internal InferenceNetwork(Network network, bool shareWeights)
     {
         ArgumentNullException.ThrowIfNull(network);
-        var builder = new InferenceBuilder(shareWeights);
-        foreach (var layer in network.Layers)
-        {
-            layer.CompileForInference(builder);
-            builder.Next();
-        }
-        builder.Close();
+        var builder = InferenceBuilder.Compile(network.Layers, shareWeights);
         _embedding = builder.Embedding;
-        var blocks = builder.Blocks.Select(bl => Pad(bl.W, bl.B, bl.Inputs, bl.Outputs, bl.Activation, network.Spec.LeakyReluSlope)).ToList();
-        _blocks = [.. blocks];
+        _blocks = [.. builder.Blocks.Select(bl => Pad(bl.W, bl.B, bl.Inputs, bl.Outputs, bl.Activation, network.Spec.LeakyReluSlope))];
         InputSize = network.InputSize;
         OutputSize = network.OutputSize;
         Link = network.Spec.Loss;

@@ -197,8 +197,8 @@ internal static unsafe class Gemm
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void PackB(int chunk)
         {
-            int s0 = (int)((long)chunk * _nSlivers / PackChunks);
-            int s1 = (int)((long)(chunk + 1) * _nSlivers / PackChunks);
+            int s0 = WorkerPool.RangeStart(chunk, _nSlivers, PackChunks);
+            int s1 = WorkerPool.RangeStart(chunk + 1, _nSlivers, PackChunks);
             int NR = _nr;
             fixed (float* bp = _b)
             fixed (float* dst = _packB)
@@ -223,8 +223,8 @@ internal static unsafe class Gemm
         public void RunTile(int tile)
         {
             int rt = tile / _colTiles, ct = tile % _colTiles;
-            int r0 = (int)((long)rt * _mSlivers / _rowTiles), r1 = (int)((long)(rt + 1) * _mSlivers / _rowTiles);
-            int s0 = (int)((long)ct * _nSlivers / _colTiles), s1 = (int)((long)(ct + 1) * _nSlivers / _colTiles);
+            int r0 = WorkerPool.RangeStart(rt, _mSlivers, _rowTiles), r1 = WorkerPool.RangeStart(rt + 1, _mSlivers, _rowTiles);
+            int s0 = WorkerPool.RangeStart(ct, _nSlivers, _colTiles), s1 = WorkerPool.RangeStart(ct + 1, _nSlivers, _colTiles);
             if (r0 >= r1 || s0 >= s1) return;
             if (SelfPack) PackB(ct);
             // A tile may span more row slivers than fit the packed-A block: run them in blocks of McSliversMax
