@@ -82,11 +82,12 @@ public static class GradientCheck
     private sealed class ReferenceNetwork
     {
         private readonly (double[] W, double[] B, int In, int Out)[] _layers;
-        private readonly Activation _activation;
+        /// <summary>The activation's own float64 definition (<see cref="ActivationLayer.Reference"/>).</summary>
+        private readonly ActivationLayer _activation;
 
         public ReferenceNetwork(Network network, Activation activation)
         {
-            _activation = activation;
+            _activation = ActivationLayers.Create(activation, 1, network.Spec.LeakyReluSlope);
             _layers = network.DenseLayers
                 .Select(d => (d.Weight.Value.Select(v => (double)v).ToArray(), d.Bias.Value.Select(v => (double)v).ToArray(), d.InputSize, d.OutputSize))
                 .ToArray();
@@ -123,12 +124,6 @@ public static class GradientCheck
             return total / x.Rows;
         }
 
-        private double Activate(double z) => _activation switch
-        {
-            Activation.Sigmoid => ActivationFunctions.Sigmoid(z),
-            Activation.Tanh => ActivationFunctions.Tanh(z),
-            Activation.Relu => ActivationFunctions.Relu(z),
-            _ => throw new NotSupportedException($"The reference network knows sigmoid, tanh and ReLU, not {_activation}."),
-        };
+        private double Activate(double z) => _activation.Reference(z);
     }
 }

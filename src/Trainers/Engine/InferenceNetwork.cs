@@ -70,7 +70,7 @@ public sealed class InferenceNetwork
 
     /// <summary>
     /// The largest factor by which one layer can scale the magnitude of its input: for each block
-    /// max(G, f(G)) with G = maxⱼ Σᵢ|wᵢⱼ| + |bⱼ| and f the activation's bound (<see cref="ActivationFunctions.Bound"/>),
+    /// max(G, f(G)) with G = maxⱼ Σᵢ|wᵢⱼ| + |bⱼ| and f the activation's bound (<see cref="ActivationLayer.OutputBound"/>),
     /// for the embedding max(1, maxₒ Σₖ|Vₖₒ| + |aₒ|) — or +∞ when its phase 2π·w·x + b could overflow for an input
     /// within ±<paramref name="inputBound"/>. A trained layer's factor is at most about 10⁴ (BatchNorm folded in); one of
     /// 10¹⁸ turns a clamped input (±10²⁰) into ±∞ by itself, and then NaN: such a file does not hold a trained network.
@@ -92,7 +92,7 @@ public sealed class InferenceNetwork
                 for (int i = 0; i < block.Inputs; i++) sum += Math.Abs((double)block.DenseWeight[i * block.Outputs + j]);
                 pre = Math.Max(pre, sum);
             }
-            double gain = block.Activation is { } activation ? Math.Max(pre, ActivationFunctions.Bound(activation, pre, block.LeakySlope)) : pre;
+            double gain = block.Scorer is { } activation ? Math.Max(pre, activation.OutputBound(pre)) : pre;
             if (!(gain <= largest)) (largest, where) = (gain, k); // NaN counts as largest
         }
         return (largest, where);
@@ -301,7 +301,7 @@ public sealed class InferenceNetwork
             string w = graph.Constant(block.DenseWeight, block.Inputs, block.Outputs);
             string b = graph.Constant(block.Bias[..block.Outputs], block.Outputs);
             x = graph.Node("Gemm", [x, w, b], $"{name}.affine{bi}");
-            if (block.Activation is { } activation) x = ActivationOnnx.Emit(graph, activation, x, block.LeakySlope);
+            if (block.Scorer is { } activation) x = activation.ExportOnnx(graph, x);
         }
         return x;
     }

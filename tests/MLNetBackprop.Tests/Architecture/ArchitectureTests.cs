@@ -75,4 +75,15 @@ public class ArchitectureTests
         var found = Count(outside, typeTest);
         Assert.True(found.Count == 0, $"Type tests on layer types outside Engine/Layers (ask the layer instead): {string.Join(", ", found.Select(f => $"{f.Key} ({f.Value})"))}");
     }
+
+    [Fact]
+    public void OnlyTheNameTableSwitchesOnActivations()
+    {
+        // An activation's facts (definition, kernels, init, bound, ONNX form) are members of its layer; a table keyed by
+        // `Activation.X =>` or `case Activation.X` anywhere else would be one more file to touch when one is added.
+        var table = new Regex(@"\bActivation\.\w+\s*(?:=>|\bor\b)|\bcase\s+Activation\.\w+");
+        var outside = Sources(Path.Combine(Root(), "src")).Where(s => s.File != "src/Trainers/Engine/Layers/ActivationLayers.cs");
+        var found = Count(outside, table);
+        Assert.True(found.Count == 0, $"Tables keyed by Activation outside the name table (ask the layer instead): {string.Join(", ", found.Select(f => $"{f.Key} ({f.Value})"))}");
+    }
 }

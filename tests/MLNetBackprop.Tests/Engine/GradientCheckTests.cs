@@ -10,6 +10,12 @@ public class GradientCheckTests
     private sealed class BrokenSigmoidLayer(int width) : ActivationLayer(width)
     {
         public override Activation Function => Activation.Sigmoid;
+        public override double Reference(double x) => 1 / (1 + Math.Exp(-x));
+        public override double ReferenceDerivative(double x) => Reference(x) * (1 - Reference(x));
+        internal override WeightInit AutoInit => WeightInit.XavierUniform;
+        internal override double InitGain => 1;
+        internal override double OutputBound(double inputBound) => 1;
+        internal override string ExportOnnx(MLNetBackprop.Onnx.OnnxGraph graph, string x) => graph.Unary("Sigmoid", x);
         protected override void Apply(ReadOnlySpan<float> x, Span<float> y) => Kernels.SigmoidForward(x, y);
         protected override void Derivative(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
         {

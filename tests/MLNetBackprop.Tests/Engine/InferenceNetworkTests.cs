@@ -87,8 +87,7 @@ public class InferenceNetworkTests
         // And close to the plain row product (which adds in a different order).
         var plain = new float[outputs];
         PlainRowProduct(x, w, b, plain);
-        if (fused == Activation.Relu) Kernels.ReluForward(plain, plain);
-        if (fused == Activation.LeakyRelu) Kernels.LeakyReluForward(plain, 0.01f, plain);
+        if (fused != Activation.Identity) ActivationLayers.Create(fused, outputs, 0.01f).ScoreInPlace(plain);
         for (int j = 0; j < outputs; j++) Assert.Equal(plain[j], y[j], 1e-4f);
     }
 

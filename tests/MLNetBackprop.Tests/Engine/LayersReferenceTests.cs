@@ -180,22 +180,7 @@ public class LayersReferenceTests
         var (v, _) = ReferenceData.TensorDouble(c.GetProperty("expected").GetProperty("value"));
         var (d, _) = ReferenceData.TensorDouble(c.GetProperty("expected").GetProperty("derivative"));
         var layer = LayerFor(c, 1);
-        Func<double, double> f, df;
-        switch (layer.Function)
-        {
-            case Activation.Sigmoid: f = ActivationFunctions.Sigmoid; df = t => ActivationFunctions.SigmoidDerivativeFromOutput(ActivationFunctions.Sigmoid(t)); break;
-            case Activation.Tanh: f = ActivationFunctions.Tanh; df = t => ActivationFunctions.TanhDerivativeFromOutput(ActivationFunctions.Tanh(t)); break;
-            case Activation.Relu: f = ActivationFunctions.Relu; df = ActivationFunctions.ReluDerivative; break;
-            case Activation.LeakyRelu:
-                double a = c.GetProperty("hyperparameters").GetProperty("negative_slope").GetDouble();
-                f = t => ActivationFunctions.LeakyRelu(t, a); df = t => ActivationFunctions.LeakyReluDerivative(t, a); break;
-            case Activation.Softplus: f = t => ActivationFunctions.Softplus(t); df = t => ActivationFunctions.SoftplusDerivative(t); break;
-            case Activation.Elu: f = t => ActivationFunctions.Elu(t); df = t => ActivationFunctions.EluDerivative(t); break;
-            case Activation.Gelu: f = ActivationFunctions.Gelu; df = ActivationFunctions.GeluDerivative; break;
-            case Activation.GeluTanh: f = ActivationFunctions.GeluTanh; df = ActivationFunctions.GeluTanhDerivative; break;
-            case Activation.Silu: f = ActivationFunctions.Silu; df = ActivationFunctions.SiluDerivative; break;
-            default: throw new InvalidOperationException();
-        }
+        Func<double, double> f = layer.Reference, df = layer.ReferenceDerivative; // the layer's own float64 definition
         for (int i = 0; i < x.Length; i++)
         {
             Assert.True(Math.Abs(f(x[i]) - v[i]) <= 1e-7 * Math.Abs(v[i]) + 1e-12, $"{name}({x[i]}) = {f(x[i]):R}, torch {v[i]:R}");

@@ -8,42 +8,23 @@ namespace MLNetBackprop.Engine;
 public static class WeightInitializer
 {
     /// <summary>
-    /// Resolves <see cref="WeightInit.Auto"/>: He normal for the ReLU family (ReLU, leaky ReLU, ELU,
-    /// GELU, SiLU, softplus, Mish), LeCun normal for SELU, Xavier uniform for sigmoid, tanh and identity.
-    /// Other values pass through.
+    /// Resolves <see cref="WeightInit.Auto"/> to what the activation asks for (<see cref="ActivationLayer.AutoInit"/>: He
+    /// normal for the ReLU family, LeCun normal for SELU, Xavier uniform for sigmoid, tanh and identity). Other values pass
+    /// through.
     /// </summary>
     /// <param name="init">The requested scheme.</param>
     /// <param name="activation">The activation that follows the layer.</param>
     public static WeightInit Resolve(WeightInit init, Activation activation)
-    {
-        if (init != WeightInit.Auto) return init;
-        return activation switch
-        {
-            Activation.Relu or Activation.LeakyRelu or Activation.Elu or Activation.Gelu or Activation.GeluTanh
-                or Activation.Silu or Activation.Softplus or Activation.Mish => WeightInit.HeNormal,
-            Activation.Selu => WeightInit.LeCunNormal, // the self-normalising fixed point needs Var(w) = 1/fan_in
-            Activation.Sigmoid or Activation.Tanh or Activation.Identity => WeightInit.XavierUniform,
-            _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "Unknown activation."),
-        };
-    }
+        => init != WeightInit.Auto ? init : ActivationLayers.Create(activation, 1).AutoInit;
 
     /// <summary>
-    /// The recommended gain of torch.nn.init.calculate_gain: √2 for ReLU, √(2/(1 + a²)) for leaky ReLU
-    /// with slope a, 5/3 for tanh, 1 for sigmoid and identity. torch has no gain for ELU, GELU, SiLU
-    /// or softplus; we use ReLU's √2 for them (and Mish), since they behave like ReLU for positive inputs.
-    /// SELU's is torch's 3/4.
+    /// The recommended gain of torch.nn.init.calculate_gain, as the activation states it (<see cref="ActivationLayer.InitGain"/>):
+    /// √2 for ReLU, √(2/(1 + a²)) for leaky ReLU with slope a, 5/3 for tanh, 1 for sigmoid and identity, 3/4 for SELU;
+    /// ReLU's √2 for the smooth ReLU-like functions torch has no gain for (ELU, GELU, SiLU, softplus, Mish).
     /// </summary>
     /// <param name="activation">The activation.</param>
     /// <param name="leakySlope">The leaky ReLU slope a (ignored otherwise).</param>
-    public static double Gain(Activation activation, float leakySlope = 0.01f) => activation switch
-    {
-        Activation.Relu or Activation.Elu or Activation.Gelu or Activation.GeluTanh or Activation.Silu or Activation.Softplus or Activation.Mish => Math.Sqrt(2.0),
-        Activation.Selu => 0.75,
-        Activation.LeakyRelu => Math.Sqrt(2.0 / (1.0 + (double)leakySlope * leakySlope)),
-        Activation.Tanh => 5.0 / 3.0,
-        Activation.Sigmoid or Activation.Identity => 1.0,
-        _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "Unknown activation."),
-    };
+    public static double Gain(Activation activation, float leakySlope = 0.01f) => ActivationLayers.Create(activation, 1, leakySlope).InitGain;
 
     /// <summary>True when the (resolved) scheme draws from a uniform distribution.</summary>
     /// <param name="init">The scheme; Auto is resolved with <paramref name="activation"/>.</param>

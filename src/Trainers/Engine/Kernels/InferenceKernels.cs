@@ -92,8 +92,8 @@ public static partial class Kernels
 
     private static void ApplyFused(Span<float> y, FusedActivation fused, float slope)
     {
-        if (fused == FusedActivation.Relu) ReluForward(y, y);
-        else if (fused == FusedActivation.LeakyRelu) LeakyReluForward(y, slope, y);
+        if (fused == FusedActivation.Relu) Map(new ReluOperator(), y, y);
+        else if (fused == FusedActivation.LeakyRelu) Map(new LeakyReluOperator(slope), y, y);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -1,9 +1,14 @@
+using MLNetBackprop.Onnx;
+
 namespace MLNetBackprop.Engine;
 
 /// <summary>
 /// Base of the element-wise activation layers: width in = width out, no parameters. It keeps a
 /// reference to the input and its own output buffer, which is what the derivatives need (sigmoid
-/// and tanh use the output, the others the input).
+/// and tanh use the output, the others the input). A subclass is the one place of everything about
+/// its function: the float64 definition (<see cref="Reference"/>, <see cref="ReferenceDerivative"/>), the
+/// float32 forward and backward the network runs (operators for the element-wise kernels), the
+/// initialisation it wants before it, the bound that proves a model cannot overflow, and its ONNX form.
 /// </summary>
 public abstract class ActivationLayer : Layer
 {
@@ -30,6 +35,44 @@ public abstract class ActivationLayer : Layer
 
     /// <summary>The activation this layer computes.</summary>
     public abstract Activation Function { get; }
+
+    /// <summary>
+    /// f(x) in float64: the definition (torch's formula) that the float32 kernels are tested against and numerical
+    /// gradient checks differentiate; finite for every finite input.
+    /// </summary>
+    /// <param name="x">Input.</param>
+    public abstract double Reference(double x);
+
+    /// <summary>f′(x) in float64, with torch's value at the kinks (relu′(0) = 0, leaky_relu′(0) = slope, elu′(0) = α).</summary>
+    /// <param name="x">Input.</param>
+    public abstract double ReferenceDerivative(double x);
+
+    /// <summary>
+    /// What <see cref="WeightInit.Auto"/> draws for the affine layer before this activation: He normal for the ReLU family,
+    /// Xavier uniform for the saturating ones and the identity, LeCun normal for SELU.
+    /// </summary>
+    internal abstract WeightInit AutoInit { get; }
+
+    /// <summary>
+    /// The gain of torch.nn.init.calculate_gain (√2 for ReLU; ReLU's √2 too for the smooth ReLU-like functions torch
+    /// has no gain for), which every scheme but LeCun multiplies into the weights' spread.
+    /// </summary>
+    internal abstract double InitGain { get; }
+
+    /// <summary>
+    /// The largest |f(x)| for |x| ≤ <paramref name="inputBound"/>, used to prove a network cannot overflow
+    /// (<see cref="InferenceNetwork"/>).
+    /// </summary>
+    /// <param name="inputBound">The largest input magnitude (≥ 0).</param>
+    internal abstract double OutputBound(double inputBound);
+
+    /// <summary>
+    /// Adds ONNX (opset 12) nodes computing this activation of <paramref name="x"/> — the same formula as
+    /// <see cref="Reference"/>: a built-in operator where ONNX has one, else composed — and returns the output's name.
+    /// </summary>
+    /// <param name="graph">The graph being built.</param>
+    /// <param name="x">The input's name.</param>
+    internal abstract string ExportOnnx(OnnxGraph graph, string x);
 
     /// <inheritdoc />
     public override Matrix Forward(Matrix input, bool training)

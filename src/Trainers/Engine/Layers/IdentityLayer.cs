@@ -1,3 +1,5 @@
+using MLNetBackprop.Onnx;
+
 namespace MLNetBackprop.Engine;
 
 /// <summary>The identity: copies its input (so the returned matrix is the layer's own, as the Layer contract requires).</summary>
@@ -11,6 +13,12 @@ public sealed class IdentityLayer : ActivationLayer
     public override Activation Function => Activation.Identity;
 
     /// <inheritdoc />
+    public override double Reference(double x) => x;
+
+    /// <inheritdoc />
+    public override double ReferenceDerivative(double x) => 1.0;
+
+    /// <inheritdoc />
     protected override void Apply(ReadOnlySpan<float> x, Span<float> y) => x.CopyTo(y);
 
     /// <inheritdoc />
@@ -18,4 +26,16 @@ public sealed class IdentityLayer : ActivationLayer
 
     /// <inheritdoc />
     internal override bool ScoresItself => false;
+
+    /// <inheritdoc />
+    internal override WeightInit AutoInit => WeightInit.XavierUniform;
+
+    /// <inheritdoc />
+    internal override double InitGain => 1.0;
+
+    /// <inheritdoc />
+    internal override double OutputBound(double inputBound) => inputBound;
+
+    /// <inheritdoc />
+    internal override string ExportOnnx(OnnxGraph graph, string x) => x;
 }

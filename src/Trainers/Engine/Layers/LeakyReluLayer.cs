@@ -1,3 +1,7 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using MLNetBackprop.Onnx;
+
 namespace MLNetBackprop.Engine;
 
 /// <summary>Leaky ReLU: x for x &gt; 0, slope·x otherwise; the derivative at 0 is the slope (torch: x &gt; 0 ? 1 : slope).</summary>
@@ -19,11 +23,45 @@ public sealed class LeakyReluLayer : ActivationLayer
     public override Activation Function => Activation.LeakyRelu;
 
     /// <inheritdoc />
-    protected override void Apply(ReadOnlySpan<float> x, Span<float> y) => Kernels.LeakyReluForward(x, Slope, y);
+    public override double Reference(double x) => x > 0 ? x : Slope * x;
 
     /// <inheritdoc />
-    protected override void Derivative(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx) => Kernels.LeakyReluBackward(x, dy, Slope, dx);
+    public override double ReferenceDerivative(double x) => x > 0 ? 1.0 : Slope;
+
+    /// <inheritdoc />
+    protected override void Apply(ReadOnlySpan<float> x, Span<float> y) => Kernels.Map(new LeakyReluOperator(Slope), x, y);
+
+    /// <inheritdoc />
+    protected override void Derivative(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
+        => Kernels.Map(new BackwardOperator(Slope), x, dy, dx);
+
+    /// <inheritdoc />
+    internal override WeightInit AutoInit => WeightInit.HeNormal;
+
+    /// <summary>torch's √(2/(1 + a²)) for slope a.</summary>
+    internal override double InitGain => Math.Sqrt(2.0 / (1.0 + (double)Slope * Slope));
+
+    /// <inheritdoc />
+    internal override double OutputBound(double inputBound) => Math.Max(1, (double)Slope) * inputBound;
+
+    /// <inheritdoc />
+    internal override string ExportOnnx(OnnxGraph graph, string x) => graph.Unary("LeakyRelu", x, attributes: new OnnxAttributes().Float("alpha", Slope));
 
     /// <inheritdoc />
     internal override FusedActivation Fused => FusedActivation.LeakyRelu;
+
+    /// <summary>dx = dy for x &gt; 0, slope·dy otherwise (so slope at 0, as torch).</summary>
+    private readonly struct BackwardOperator(float slope) : IBinaryOperator
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public float Invoke(float x, float dy) => x > 0f ? dy : slope * dy;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector256<float> Invoke(Vector256<float> x, Vector256<float> dy)
+            => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), dy, Vector256.Create(slope) * dy);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector512<float> Invoke(Vector512<float> x, Vector512<float> dy)
+            => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), dy, Vector512.Create(slope) * dy);
+    }
 }
