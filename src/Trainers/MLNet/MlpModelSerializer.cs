@@ -4,19 +4,22 @@ using MLNetBackprop.Internals;
 namespace MLNetBackprop;
 
 /// <summary>
-/// The payload of a trained MLP inside model.zip (kind "Mlp", body version 3; versions 1 and 2 are still read), framed and
+/// The payload of a trained MLP inside model.zip (kind "Mlp", body version 4; versions 1–3 are still read), framed and
 /// checksummed by <see cref="PayloadWriter"/>. Body, in order:
-/// int32 task (1 multiclass, 2 binary, 3 regression); string feature column; int32 input size d (1..2^24);
+/// int32 task (1 multiclass, 2 binary, 3 regression); string feature column;
+/// version 4: the network's spec record (<see cref="NetworkSpecCodec"/>, the encoding checkpoints share), Boolean smooth clip
+/// of the features;
+/// versions 1–3 instead: int32 input size d (1..2^24);
 /// int32 hidden layer count h (0..64) and h × int32 widths (1..2^20); int32 activation; Single leaky slope;
 /// Boolean batch norm; Single dropout; int32 output size; int32 loss; Single label smoothing; Single Huber δ;
 /// version 3 only: int32 parametrisation, Boolean input scaling (a learnable scale layer), Boolean smooth clip of the features,
 /// int32 embedded feature count m and m ascending int32 feature indices, int32 embedding frequencies, int32 embedding outputs;
 /// Single[d] feature means; Single[d] feature scales; Single label mean; Single label scale;
 /// Boolean has-key-values, then (int32 type code, int32 count, values);
-/// version 3 only: int32 ensemble size k (1..64); then k times (once before version 3): int32 state buffer count, then per
+/// versions 3 and 4: int32 ensemble size k (1..64); then k times (once before version 3): int32 state buffer count, then per
 /// buffer int32 length and Single[length] (input scales, weights, biases, BatchNorm γ/β and running statistics, in
 /// <see cref="Network.StateBuffers"/> order).
-/// Versions 2 and 3 then hold k training histories (one per member, in member order) (<see cref="TrainingHistory"/>; a version-1 body loads with an empty one):
+/// Versions 2 to 4 then hold k training histories (one per member, in member order) (<see cref="TrainingHistory"/>; a version-1 body loads with an empty one):
 /// int32 epoch count n (≥ 0, at most what the remaining bytes can hold), then per epoch: int32 epoch (≥ 1);
 /// Double train loss; Boolean has-validation-loss [+ Double validation loss]; Boolean has-validation-metric
 /// [+ Double metric]; Double learning rate; int64 elapsed ticks (≥ 0); int32 gradient norm count g and Double[g];
@@ -30,7 +33,7 @@ internal static class MlpModelSerializer
 {
     public const string Kind = "Mlp";
     /// <summary>The body version written.</summary>
-    public const int BodyVersion = 3;
+    public const int BodyVersion = 4;
 
     /// <summary>The oldest body version read (without a training history).</summary>
     public const int MinBodyVersion = 1;
@@ -40,11 +43,11 @@ internal static class MlpModelSerializer
 
     /// <summary>The fewest bytes one epoch report takes (no validation values, no gradient norms).</summary>
     private const int MinEpochBytes = 4 + 8 + 1 + 1 + 8 + 8 + 4;
-    private const int MaxWidth = 1 << 20;
+    private const int MaxWidth = NetworkSpecCodec.MaxWidth;
 
     /// <summary>The most ensemble members a model file may hold.</summary>
     internal const int MaxMembers = 64;
-    private const int MaxInputs = 1 << 24;
+    private const int MaxInputs = NetworkSpecCodec.MaxInputs;
 
     public static void Write(PayloadWriter w, TaskKind task, string featureColumn, MlpModelParameters model, LabelKeyValues? keyValues)
     {
@@ -53,6 +56,39 @@ internal static class MlpModelSerializer
         var spec = model.Spec;
         w.WriteInt32((int)task);
         w.WriteString(featureColumn);
+        if (w.BodyVersion >= 4)
+        {
+            NetworkSpecCodec.Write(w, spec);
+            w.WriteBoolean(model.Features.SmoothClip);
+        }
+        else WriteLegacySpec(w, model);
+        w.WriteSingles(model.FeatureMeans.ToArray());
+        w.WriteSingles(model.FeatureScales.ToArray());
+        w.WriteSingle(model.LabelMean);
+        w.WriteSingle(model.LabelScale);
+        w.WriteBoolean(keyValues is not null);
+        keyValues?.Write(w);
+        if (w.BodyVersion >= 3) w.WriteInt32(model.EnsembleSize);
+        else if (model.EnsembleSize != 1)
+            throw new ArgumentOutOfRangeException(nameof(w), w.BodyVersion, $"{Kind} body version {w.BodyVersion} cannot hold an ensemble (version 3 can).");
+        foreach (var member in model.Members)
+        {
+            var buffers = member.StateBuffers();
+            w.WriteInt32(buffers.Count);
+            foreach (var b in buffers)
+            {
+                w.WriteInt32(b.Length);
+                w.WriteSingles(b);
+            }
+        }
+        if (w.BodyVersion >= 2)
+            foreach (var history in model.MemberHistories) WriteHistory(w, history);
+    }
+
+    /// <summary>The spec fields of body versions 1–3, written field by field (before <see cref="NetworkSpecCodec"/>).</summary>
+    private static void WriteLegacySpec(PayloadWriter w, MlpModelParameters model)
+    {
+        var spec = model.Spec;
         w.WriteInt32(spec.InputSize);
         w.WriteInt32(spec.HiddenLayers.Length);
         foreach (int width in spec.HiddenLayers) w.WriteInt32(width);
@@ -76,27 +112,6 @@ internal static class MlpModelSerializer
         }
         else if (spec.Parametrization != Parametrization.Standard || spec.InputScaling || model.Features.SmoothClip || spec.EmbeddedFeatures.Length > 0)
             throw new ArgumentOutOfRangeException(nameof(w), w.BodyVersion, $"{Kind} body version {w.BodyVersion} cannot hold this model (neural-tangent layers, feature scales, smooth clipping or embeddings need version 3).");
-        w.WriteSingles(model.FeatureMeans.ToArray());
-        w.WriteSingles(model.FeatureScales.ToArray());
-        w.WriteSingle(model.LabelMean);
-        w.WriteSingle(model.LabelScale);
-        w.WriteBoolean(keyValues is not null);
-        keyValues?.Write(w);
-        if (w.BodyVersion >= 3) w.WriteInt32(model.EnsembleSize);
-        else if (model.EnsembleSize != 1)
-            throw new ArgumentOutOfRangeException(nameof(w), w.BodyVersion, $"{Kind} body version {w.BodyVersion} cannot hold an ensemble (version 3 can).");
-        foreach (var member in model.Members)
-        {
-            var buffers = member.StateBuffers();
-            w.WriteInt32(buffers.Count);
-            foreach (var b in buffers)
-            {
-                w.WriteInt32(b.Length);
-                w.WriteSingles(b);
-            }
-        }
-        if (w.BodyVersion >= 2)
-            foreach (var history in model.MemberHistories) WriteHistory(w, history);
     }
 
     private static void WriteHistory(PayloadWriter w, TrainingHistory history)
@@ -171,8 +186,58 @@ internal static class MlpModelSerializer
         string feature = r.ReadString("feature column", 4096);
         if (feature.Length == 0)
             throw new InvalidDataException($"{Kind} payload: 'feature column' is empty.");
+        NetworkSpec spec;
+        bool smoothClip;
+        if (r.BodyVersion >= 4)
+        {
+            spec = NetworkSpecCodec.Read(r);
+            smoothClip = r.ReadBoolean("smooth clip");
+        }
+        else (spec, smoothClip) = ReadLegacySpec(r);
+        int d = spec.InputSize, outputs = spec.OutputSize;
+        float[] means = Finite(r.ReadSingles("feature means", d), "feature means");
+        float[] scales = Finite(r.ReadSingles("feature scales", d), "feature scales");
+        float labelMean = r.ReadSingle("label mean", float.MinValue, float.MaxValue);
+        float labelScale = r.ReadSingle("label scale", float.Epsilon, float.MaxValue);
+        LabelKeyValues? keyValues = r.ReadBoolean("has key values") ? LabelKeyValues.Read(r, outputs) : null;
+        int members = r.BodyVersion >= 3 ? r.ReadInt32("ensemble size", 1, MaxMembers) : 1;
+
+        // The architecture fixes the size of every buffer: check the file's sizes against it before
+        // building the network, so a forged count can never make us allocate more than the file holds.
+        long stateValues = spec.StateValueCount() * members;
+        if (stateValues * 4 > r.Remaining)
+            throw new InvalidDataException($"{Kind} payload: the architecture needs {stateValues} values but only {r.Remaining} bytes remain.");
+        CheckTask(task, spec.Loss, outputs);
+
+        var networks = new Network[members];
+        for (int m = 0; m < members; m++)
+        {
+            string at = members == 1 ? "" : $"member {m} ";
+            // Values go straight from the stream into the network's own buffers: loading costs about the payload's size.
+            var network = Network.ForLoading(spec);
+            var mine = network.StateBuffers();
+            int count = r.ReadInt32($"{at}state buffer count", mine.Count, mine.Count);
+            for (int i = 0; i < count; i++)
+            {
+                int length = r.ReadInt32($"{at}state buffer {i} length", mine[i].Length, mine[i].Length);
+                r.ReadSingles($"{at}state buffer {i}", mine[i]);
+                Finite(mine[i], $"{at}state buffer {i}");
+            }
+            networks[m] = network;
+        }
+        var histories = new TrainingHistory[members];
+        for (int m = 0; m < members; m++) histories[m] = r.BodyVersion >= 2 ? ReadHistory(r) : new TrainingHistory();
+        r.EnsureEnd();
+        var model = new MlpModelParameters(networks, new FeatureTransform(means, scales, smoothClip), labelMean, labelScale, histories);
+        CheckPlausible(model);
+        return (feature, model, keyValues);
+    }
+
+    /// <summary>The spec fields of body versions 1–3 (and version 3's smooth clip among them), read field by field.</summary>
+    private static (NetworkSpec Spec, bool SmoothClip) ReadLegacySpec(PayloadReader r)
+    {
         int d = r.ReadInt32("input size", 1, MaxInputs);
-        int h = r.ReadInt32("hidden layer count", 0, 64);
+        int h = r.ReadInt32("hidden layer count", 0, NetworkSpecCodec.MaxHiddenLayers);
         r.Require("hidden layer widths", 4L * h, h);
         var hidden = new int[h];
         for (int i = 0; i < h; i++) hidden[i] = r.ReadInt32($"hidden layer {i} width", 1, MaxWidth);
@@ -200,59 +265,14 @@ internal static class MlpModelSerializer
             frequencies = r.ReadInt32("embedding frequencies", 1, 256);
             embeddingOutputs = r.ReadInt32("embedding outputs", 1, 256);
         }
-        float[] means = Finite(r.ReadSingles("feature means", d), "feature means");
-        float[] scales = Finite(r.ReadSingles("feature scales", d), "feature scales");
-        float labelMean = r.ReadSingle("label mean", float.MinValue, float.MaxValue);
-        float labelScale = r.ReadSingle("label scale", float.Epsilon, float.MaxValue);
-        LabelKeyValues? keyValues = r.ReadBoolean("has key values") ? LabelKeyValues.Read(r, outputs) : null;
-        int members = r.BodyVersion >= 3 ? r.ReadInt32("ensemble size", 1, MaxMembers) : 1;
-
-        NetworkSpec spec;
-        try
+        var spec = NetworkSpecCodec.Validated(Kind, new NetworkSpec
         {
-            spec = new NetworkSpec
-            {
-                InputSize = d, HiddenLayers = hidden, Activation = activation, LeakyReluSlope = slope, BatchNorm = batchNorm,
-                Dropout = dropout, OutputSize = outputs, Loss = loss, LabelSmoothing = smoothing, HuberDelta = delta,
-                Parametrization = parametrization, InputScaling = inputScaling,
-                EmbeddedFeatures = embedded, EmbeddingFrequencies = frequencies, EmbeddingOutputs = embeddingOutputs,
-            };
-            spec.Validate();
-        }
-        catch (ArgumentException e)
-        {
-            throw new InvalidDataException($"{Kind} payload: invalid architecture: {e.Message}", e);
-        }
-
-        // The architecture fixes the size of every buffer: check the file's sizes against it before
-        // building the network, so a forged count can never make us allocate more than the file holds.
-        long stateValues = spec.StateValueCount() * members;
-        if (stateValues * 4 > r.Remaining)
-            throw new InvalidDataException($"{Kind} payload: the architecture needs {stateValues} values but only {r.Remaining} bytes remain.");
-        CheckTask(task, loss, outputs);
-
-        var networks = new Network[members];
-        for (int m = 0; m < members; m++)
-        {
-            string at = members == 1 ? "" : $"member {m} ";
-            // Values go straight from the stream into the network's own buffers: loading costs about the payload's size.
-            var network = Network.ForLoading(spec);
-            var mine = network.StateBuffers();
-            int count = r.ReadInt32($"{at}state buffer count", mine.Count, mine.Count);
-            for (int i = 0; i < count; i++)
-            {
-                int length = r.ReadInt32($"{at}state buffer {i} length", mine[i].Length, mine[i].Length);
-                r.ReadSingles($"{at}state buffer {i}", mine[i]);
-                Finite(mine[i], $"{at}state buffer {i}");
-            }
-            networks[m] = network;
-        }
-        var histories = new TrainingHistory[members];
-        for (int m = 0; m < members; m++) histories[m] = r.BodyVersion >= 2 ? ReadHistory(r) : new TrainingHistory();
-        r.EnsureEnd();
-        var model = new MlpModelParameters(networks, new FeatureTransform(means, scales, smoothClip), labelMean, labelScale, histories);
-        CheckPlausible(model);
-        return (feature, model, keyValues);
+            InputSize = d, HiddenLayers = hidden, Activation = activation, LeakyReluSlope = slope, BatchNorm = batchNorm,
+            Dropout = dropout, OutputSize = outputs, Loss = loss, LabelSmoothing = smoothing, HuberDelta = delta,
+            Parametrization = parametrization, InputScaling = inputScaling,
+            EmbeddedFeatures = embedded, EmbeddingFrequencies = frequencies, EmbeddingOutputs = embeddingOutputs,
+        });
+        return (spec, smoothClip);
     }
 
     /// <summary>The largest factor by which one layer of a stored network may scale its input (see <see cref="InferenceNetwork.LargestLayerGain"/>).</summary>

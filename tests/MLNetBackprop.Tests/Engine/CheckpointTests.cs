@@ -199,18 +199,59 @@ public sealed class CheckpointTests : IDisposable
         Assert.Contains("truncated", Fails(good[..^7], "short.ckpt").Message);
         Assert.Contains("magic", Fails("not a checkpoint at all, just text.................................."u8.ToArray(), "text.ckpt").Message);
         var future = (byte[])good.Clone();
-        BitConverter.TryWriteBytes(future.AsSpan(8, 4), TrainingCheckpoint.FormatVersion + 1);
-        Assert.Contains("version", Fails(future, "future.ckpt").Message);
+        int kindLength = BitConverter.ToInt32(good, 8), bodyStart = 24 + kindLength;
+        BitConverter.TryWriteBytes(future.AsSpan(12 + kindLength, 4), TrainingCheckpoint.FormatVersion + 1);
+        System.Security.Cryptography.SHA256.HashData(future.AsSpan(0, future.Length - 32), future.AsSpan(future.Length - 32)); // the hash covers the header
+        Assert.Contains("body version", Fails(future, "future.ckpt").Message);
 
-        // A body that is well framed (right length and hash) but cut short: the reader names the field.
-        byte[] body = good[CheckpointFile.HeaderLength..];
-        // The run's identity is the last section of a version-3 body, so a short cut lands in it.
-        var cutInIdentity = Fails(CheckpointFile.Frame(body.AsSpan(0, body.Length - 5), TrainingCheckpoint.FormatVersion), "cut1.ckpt");
-        Assert.Contains("identity.dataHash", cutInIdentity.Message);
-        var cutInSpec = Fails(CheckpointFile.Frame(body.AsSpan(0, 10), TrainingCheckpoint.FormatVersion), "cut2.ckpt");
-        Assert.Contains("spec.", cutInSpec.Message);
-        var trailing = Fails(CheckpointFile.Frame([.. body, 1, 2, 3], TrainingCheckpoint.FormatVersion), "long.ckpt");
-        Assert.Contains("3 unexpected bytes", trailing.Message);
+        // A body that is well framed (right length and hash) but cut short or too long: the reader names the field.
+        byte[] body = good[bodyStart..^32];
+        byte[] Framed(ReadOnlySpan<byte> b)
+        {
+            var frame = new byte[bodyStart + b.Length + 32];
+            good.AsSpan(0, bodyStart).CopyTo(frame);
+            BitConverter.TryWriteBytes(frame.AsSpan(16 + kindLength, 8), (long)b.Length);
+            b.CopyTo(frame.AsSpan(bodyStart));
+            System.Security.Cryptography.SHA256.HashData(frame.AsSpan(0, bodyStart + b.Length), frame.AsSpan(bodyStart + b.Length));
+            return frame;
+        }
+        Assert.NotNull(TrainingCheckpoint.Load(PathOf("good.ckpt"))); // the reframing itself is sound
+        File.WriteAllBytes(PathOf("reframed.ckpt"), Framed(body));
+        Assert.Equal(2, TrainingCheckpoint.Load(PathOf("reframed.ckpt")).EpochsCompleted);
+        // The run's identity is the last section of the body, so a short cut lands in it.
+        var cutInIdentity = Fails(Framed(body.AsSpan(0, body.Length - 5)), "cut1.ckpt");
+        Assert.Contains("identity data hash", cutInIdentity.Message);
+        var cutInSpec = Fails(Framed(body.AsSpan(0, 10)), "cut2.ckpt");
+        Assert.Contains("hidden layer", cutInSpec.Message);
+        var trailing = Fails(Framed([.. body, 1, 2, 3]), "long.ckpt");
+        Assert.Contains("3 unread bytes", trailing.Message);
+    }
+
+    /// <summary>
+    /// A checkpoint written by release 2a8ed17 (format version 3, its own framing; Data/models/release-2a8ed17) resumes in
+    /// this build to the same weights and history as an uninterrupted run of this build.
+    /// </summary>
+    [Fact]
+    public void AVersion3CheckpointFromAnEarlierReleaseResumesBitForBit()
+    {
+        string fixture = Path.Combine(AppContext.BaseDirectory, "Data", "models", "release-2a8ed17", "iris-3-of-6.ckpt");
+        Assert.True(File.ReadAllBytes(fixture).AsSpan().StartsWith("MLNBPCKP"u8), "the fixture is in the old framing");
+        var (x, y) = Datasets.Load("iris.csv");
+        var m = new Matrix(x.Length, x[0].Length);
+        for (int i = 0; i < x.Length; i++) for (int j = 0; j < x[0].Length; j++) m[i, j] = x[i][j];
+        var data = new Dataset(m, y);
+        var spec = new NetworkSpec { InputSize = 4, HiddenLayers = [16, 8], BatchNorm = true, Dropout = 0.2f, OutputSize = 3 };
+        TrainingSettings Six() => new() { Epochs = 6, BatchSize = 16, Optimizer = Optimizer.Adam(0.05), Seed = 21 };
+
+        var old = TrainingCheckpoint.Load(fixture);
+        Assert.Equal(3, old.EpochsCompleted);
+        Assert.Equal(spec.HiddenLayers, old.Spec.HiddenLayers);
+        var straight = new Network(spec, 7);
+        var expected = new NetworkTrainer(straight, Six()).Train(data);
+        var resumed = NetworkTrainer.Resume(Six(), fixture);
+        var history = resumed.Train(data);
+        Assert.Equal(expected.Epochs.Select(e => e.TrainLoss), history.Epochs.Select(e => e.TrainLoss));
+        Assert.Equal(Weights(straight), Weights(resumed.Network));
     }
 
     [Fact]

@@ -126,25 +126,53 @@ public sealed class ModelFileFuzzer
     {
         w.Int32("task");
         w.String("feature column");
-        int d = w.Int32("input size");
-        int h = w.Int32("hidden layer count");
-        for (int i = 0; i < h; i++) w.Int32($"hidden layer {i} width");
-        w.Int32("activation");
-        w.Skip(4); // leaky slope
-        w.Byte(); // batch norm
-        w.Skip(4); // dropout
-        w.Int32("output size");
-        w.Int32("loss");
-        w.Skip(8); // smoothing, Huber δ
-        if (version >= 3)
+        int d;
+        if (version >= 4)
         {
+            // The spec record (NetworkSpecCodec), then the smooth-clip flag.
+            w.Int32("spec version");
+            d = w.Int32("input size");
+            int h = w.Int32("hidden layer count");
+            for (int i = 0; i < h; i++) w.Int32($"hidden layer {i} width");
+            w.Int32("activation");
+            w.Skip(4); // leaky slope
+            w.Byte(); // batch norm
+            w.Skip(4); // dropout
+            int outputs = w.Int32("output size");
+            w.Int32("loss");
+            w.Int32("weight init");
+            if (w.Byte() == 1) w.Singles(outputs); // class weights
+            w.Skip(8); // smoothing, Huber δ
             w.Int32("parametrization");
             w.Byte(); // input scaling
-            w.Byte(); // smooth clip
             int m = w.Int32("embedded feature count");
             for (int i = 0; i < m; i++) w.Int32($"embedded feature {i}");
             w.Int32("embedding frequencies");
             w.Int32("embedding outputs");
+            w.Byte(); // smooth clip
+        }
+        else
+        {
+            d = w.Int32("input size");
+            int h = w.Int32("hidden layer count");
+            for (int i = 0; i < h; i++) w.Int32($"hidden layer {i} width");
+            w.Int32("activation");
+            w.Skip(4); // leaky slope
+            w.Byte(); // batch norm
+            w.Skip(4); // dropout
+            w.Int32("output size");
+            w.Int32("loss");
+            w.Skip(8); // smoothing, Huber δ
+            if (version >= 3)
+            {
+                w.Int32("parametrization");
+                w.Byte(); // input scaling
+                w.Byte(); // smooth clip
+                int m = w.Int32("embedded feature count");
+                for (int i = 0; i < m; i++) w.Int32($"embedded feature {i}");
+                w.Int32("embedding frequencies");
+                w.Int32("embedding outputs");
+            }
         }
         w.Singles(2 * d); // means, scales
         w.Skip(8); // label mean, scale

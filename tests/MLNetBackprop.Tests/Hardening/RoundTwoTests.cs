@@ -12,28 +12,12 @@ namespace MLNetBackprop.Tests.Hardening;
 /// </summary>
 public class RoundTwoTests
 {
-    /// <summary>A checkpoint body with only a spec in it: 16384 → [16384] → 2, nothing after.</summary>
+    /// <summary>A checkpoint (a well-framed, checksummed payload) with only a spec in it: inputs → [hidden] → 2, nothing after.</summary>
     private static byte[] ForgedCheckpoint(int inputs, int hidden)
     {
-        var w = new CheckpointWriter();
-        w.Write(inputs);
-        w.Write(new[] { hidden });
-        w.Write((int)Activation.Relu);
-        w.Write(0.01f);
-        w.Write(false);
-        w.Write(0f);
-        w.Write(2);
-        w.Write((int)LossKind.SoftmaxCrossEntropy);
-        w.Write((int)WeightInit.Auto);
-        w.Write(false);
-        w.Write(0f);
-        w.Write(1f);
-        w.Write((int)Parametrization.Standard);
-        w.Write(false);
-        w.Write(Array.Empty<int>());
-        w.Write(16);
-        w.Write(3);
-        return CheckpointFile.Frame(w.ToArray(), TrainingCheckpoint.FormatVersion);
+        var w = new MLNetBackprop.Internals.PayloadWriter(TrainingCheckpoint.Kind, TrainingCheckpoint.FormatVersion);
+        NetworkSpecCodec.Write(w, new NetworkSpec { InputSize = inputs, HiddenLayers = [hidden], OutputSize = 2 });
+        return w.ToArray();
     }
 
     [Theory]

@@ -5,27 +5,39 @@ using Microsoft.ML.Data;
 namespace MLNetBackprop.Tests.MLNet;
 
 /// <summary>
-/// Model files saved by an earlier release (Data/models/release-a590028, payload body version 2; see its README) load
-/// in this build and score the first 40 rows of their data to the same bits the release wrote down.
+/// Model files saved by earlier releases (Data/models/release-a590028, payload body version 2; release-2a8ed17, body
+/// version 3; see their READMEs) load in this build and score the first 40 rows of their data to the same bits the
+/// release wrote down.
 /// </summary>
 public class OldModelFileTests
 {
-    private static string Fixture(string file) => Path.Combine(AppContext.BaseDirectory, "Data", "models", "release-a590028", file);
+    private static string Fixture(string release, string file) => Path.Combine(AppContext.BaseDirectory, "Data", "models", release, file);
 
     [Theory]
     [InlineData("multiclass-batchnorm-dropout", "wine.csv", false)]
     [InlineData("binary", "breast_cancer.csv", true)]
     [InlineData("regression", "concrete.csv", false)]
     public void ReleaseA590028ModelsScoreTheSameBits(string name, string data, bool binaryLabel)
+        => AssertScoresTheSameBits("release-a590028", name, data, binaryLabel);
+
+    [Theory]
+    [InlineData("multiclass-batchnorm-dropout", "wine.csv", false)]
+    [InlineData("binary", "breast_cancer.csv", true)]
+    [InlineData("regression", "concrete.csv", false)]
+    [InlineData("binary-tabular-recipe", "breast_cancer.csv", true)]
+    public void Release2a8ed17ModelsScoreTheSameBits(string name, string data, bool binaryLabel)
+        => AssertScoresTheSameBits("release-2a8ed17", name, data, binaryLabel);
+
+    private static void AssertScoresTheSameBits(string release, string name, string data, bool binaryLabel)
     {
         var ml = new MLContext(7).RegisterBackprop();
         var (x, y) = Datasets.Load(data);
         var rows = Enumerable.Range(0, x.Length);
         var view = binaryLabel ? MLData.Bool(ml, x, y, rows) : MLData.Float(ml, x, y, rows);
-        var model = ml.Model.Load(Fixture(name + ".zip"), out _);
+        var model = ml.Model.Load(Fixture(release, name + ".zip"), out _);
         var scored = model.Transform(view);
 
-        var lines = File.ReadAllLines(Fixture(name + ".scores.csv"));
+        var lines = File.ReadAllLines(Fixture(release, name + ".scores.csv"));
         var columns = lines[0].Split(',');
         var expected = lines.Skip(1).Select(l => l.Split(',')).ToArray();
         Assert.Equal(40, expected.Length);

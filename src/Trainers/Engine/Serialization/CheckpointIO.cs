@@ -6,29 +6,17 @@ using System.Text;
 namespace MLNetBackprop.Engine;
 
 /// <summary>
-/// The framing of a checkpoint file — magic, format version, body length, SHA-256 of the body, body —
-/// and an atomic write (<see cref="AtomicFile"/>): a crash mid-write leaves the previous file intact.
+/// The framing of checkpoint files of format versions 1–3 — magic, format version, body length, SHA-256 of the body,
+/// body — still read (version 4 is a payload frame, <see cref="PayloadWriter"/>), and the atomic write every checkpoint
+/// takes (<see cref="AtomicFile"/>): a crash mid-write leaves the previous file intact.
 /// </summary>
 internal static class CheckpointFile
 {
-    /// <summary>The first 8 bytes of every checkpoint.</summary>
+    /// <summary>The first 8 bytes of every checkpoint of versions 1–3.</summary>
     public static ReadOnlySpan<byte> Magic => "MLNBPCKP"u8;
 
     /// <summary>Magic + version (int32) + body length (int64) + SHA-256.</summary>
     public const int HeaderLength = 8 + 4 + 8 + 32;
-
-    /// <summary>Prepends the header to <paramref name="body"/>.</summary>
-    public static byte[] Frame(ReadOnlySpan<byte> body, int version)
-    {
-        var file = new byte[HeaderLength + body.Length];
-        Magic.CopyTo(file);
-        BitConverter.TryWriteBytes(file.AsSpan(8, 4), version);
-        BitConverter.TryWriteBytes(file.AsSpan(12, 8), (long)body.Length);
-        SHA256.HashData(body, file.AsSpan(20, 32));
-        body.CopyTo(file.AsSpan(HeaderLength));
-        if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("Checkpoints are written on little-endian machines only.");
-        return file;
-    }
 
     /// <summary>Checks the header and the hash and returns the body and its format version.</summary>
     /// <exception cref="InvalidDataException">Not a checkpoint, an unknown version, truncated or corrupted.</exception>
@@ -61,54 +49,8 @@ internal static class CheckpointFile
     }
 }
 
-/// <summary>Writes checkpoint fields (little-endian, length-prefixed arrays).</summary>
-internal sealed class CheckpointWriter
-{
-    private readonly MemoryStream _stream = new();
-    private readonly BinaryWriter _writer;
-
-    public CheckpointWriter() => _writer = new BinaryWriter(_stream, Encoding.UTF8, leaveOpen: true);
-
-    public void Write(int value) => _writer.Write(value);
-    public void Write(long value) => _writer.Write(value);
-    public void Write(float value) => _writer.Write(value);
-    public void Write(double value) => _writer.Write(value);
-    public void Write(bool value) => _writer.Write(value);
-    public void Write(string value) => _writer.Write(value);
-
-    public void Write(ReadOnlySpan<float> values)
-    {
-        _writer.Write(values.Length);
-        _writer.Write(MemoryMarshal.AsBytes(values));
-    }
-
-    public void Write(ReadOnlySpan<double> values)
-    {
-        _writer.Write(values.Length);
-        _writer.Write(MemoryMarshal.AsBytes(values));
-    }
-
-    public void Write(ReadOnlySpan<int> values)
-    {
-        _writer.Write(values.Length);
-        _writer.Write(MemoryMarshal.AsBytes(values));
-    }
-
-    public void Write(IReadOnlyList<float[]> buffers)
-    {
-        _writer.Write(buffers.Count);
-        foreach (var b in buffers) Write(b);
-    }
-
-    public byte[] ToArray()
-    {
-        _writer.Flush();
-        return _stream.ToArray();
-    }
-}
-
 /// <summary>
-/// Reads checkpoint fields. Every read checks that the bytes are there and every array length that
+/// Reads the fields of a checkpoint body of format versions 1–3 (<see cref="System.IO.BinaryWriter"/> encodings). Every read checks that the bytes are there and every array length that
 /// it is plausible, and throws <see cref="InvalidDataException"/> naming the field otherwise.
 /// </summary>
 internal sealed class CheckpointReader(byte[] body)

@@ -1,3 +1,5 @@
+using MLNetBackprop.Internals;
+
 namespace MLNetBackprop.Engine;
 
 /// <summary>
@@ -12,20 +14,34 @@ namespace MLNetBackprop.Engine;
 /// training to N epochs gives bit-identical weights to an uninterrupted N-epoch run with the same settings.
 /// </para>
 /// <para>
-/// File format (version 2 — version 1 lacks the spec's parametrisation, input scaling and embeddings; little-endian, <see cref="System.IO.BinaryWriter"/> encodings): the 8 bytes
-/// <c>MLNBPCKP</c>, the int32 format version, the int64 body length, the SHA-256 of the body, then the
-/// body: spec, optimizer, network state, run state, history. Reads check the hash and the length of every
-/// field and throw <see cref="InvalidDataException"/> naming the field that does not fit.
+/// File format (version 4): the container model payloads use — a <see cref="PayloadWriter"/> frame of kind
+/// <c>Checkpoint</c> (magic, versions, body length, body, SHA-256), written atomically — whose body is: the spec record
+/// (<see cref="NetworkSpecCodec"/>, as in model files); string optimizer name, int64 steps, int32 parameter count and per
+/// parameter int32 slot count, per slot int32 length + Single[length], Double scalar; the network state (int32 buffer
+/// count, per buffer int32 length + Single[length]); int32 BatchNorm count + int64 batches tracked each; int32 epochs
+/// completed; int32 count + Double[count] schedule state; Double best score; int32 best epoch; int32 epochs since best;
+/// Boolean has-best-state [+ buffers as the state]; int32 report count (= epochs completed) and per report int32 epoch,
+/// Double train loss, Boolean + Double validation loss, Boolean + Double validation metric, Double learning rate, int64
+/// elapsed ticks, int32 count + Double[count] gradient norms; Boolean has-identity [+ int32 setting count, per setting
+/// two strings, int64 rows, int64 data hash]. Reads check the hash, then every count against the spec or the bytes
+/// left, and throw <see cref="InvalidDataException"/> naming the field that does not fit. Versions 1–3 (their own
+/// framing) are still read (TrainingCheckpoint.Legacy.cs).
 /// </para>
 /// </summary>
-public sealed class TrainingCheckpoint
+public sealed partial class TrainingCheckpoint
 {
     /// <summary>
-    /// The format version this build writes (and the highest it reads). Version 1 lacks the spec's parametrisation, input
-    /// scaling and embeddings; versions 1 and 2 lack the run's identity (<see cref="RunIdentity"/>), so resuming them
-    /// cannot check that the settings and data are the same. Both are still read.
+    /// The format version this build writes (and the highest it reads): the body version of its payload frame. Versions
+    /// 1–3 had a framing of their own; versions 1 and 2 lack the run's identity (<see cref="RunIdentity"/>), so resuming
+    /// them cannot check that the settings and data are the same. All are still read.
     /// </summary>
-    public const int FormatVersion = 3;
+    public const int FormatVersion = 4;
+
+    /// <summary>The payload kind of a checkpoint.</summary>
+    internal const string Kind = "Checkpoint";
+
+    /// <summary>The longest string a checkpoint holds (an optimizer name, a setting of the run's identity), in UTF-8 bytes.</summary>
+    private const int MaxStringBytes = 1 << 20;
 
     private TrainingCheckpoint(NetworkSpec spec, TrainingHistory history, int epochsCompleted)
     {
@@ -64,8 +80,13 @@ public sealed class TrainingCheckpoint
     public static TrainingCheckpoint Load(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        var (body, version) = CheckpointFile.Unframe(File.ReadAllBytes(path), FormatVersion);
-        return Parse(body, version);
+        byte[] file = File.ReadAllBytes(path);
+        if (file.AsSpan().StartsWith(CheckpointFile.Magic))
+        {
+            var (body, version) = CheckpointFile.Unframe(file, LastLegacyFormatVersion);
+            return ParseLegacy(body, version);
+        }
+        return Parse(PayloadReader.FromBytes(file, Kind, FormatVersion, FormatVersion));
     }
 
     /// <summary>A new network with the checkpoint's spec and state (weights, running statistics, batch counts).</summary>
@@ -102,7 +123,7 @@ public sealed class TrainingCheckpoint
     /// <summary>Loads the network state, after checking the spec is the checkpoint's.</summary>
     internal void RestoreNetwork(Network network)
     {
-        if (!SameSpec(network.Spec, Spec))
+        if (!NetworkSpecCodec.Same(network.Spec, Spec))
             throw new ArgumentException("The network's spec differs from the checkpoint's; build it from TrainingCheckpoint.Spec (or use CreateNetwork).", nameof(network));
         network.LoadState(State);
         var bns = BatchNorms(network).ToArray();
@@ -150,132 +171,142 @@ public sealed class TrainingCheckpoint
 
     private static IEnumerable<BatchNormLayer> BatchNorms(Network network) => network.Layers.OfType<BatchNormLayer>();
 
-    private static bool SameSpec(NetworkSpec a, NetworkSpec b)
-    {
-        var wa = new CheckpointWriter();
-        WriteSpec(wa, a, FormatVersion);
-        var wb = new CheckpointWriter();
-        WriteSpec(wb, b, FormatVersion);
-        return wa.ToArray().AsSpan().SequenceEqual(wb.ToArray());
-    }
-
     // ---- Binary format ------------------------------------------------------------------------
 
     /// <summary>Writes the checkpoint to <paramref name="path"/> atomically (temporary file, flush, move).</summary>
-    internal void Save(string path) => CheckpointFile.WriteAtomically(path, CheckpointFile.Frame(Serialize(), FormatVersion));
+    internal void Save(string path) => CheckpointFile.WriteAtomically(path, Serialize());
 
+    /// <summary>The whole file: a payload frame of kind <see cref="Kind"/>, body version <see cref="FormatVersion"/>.</summary>
     internal byte[] Serialize()
     {
-        var w = new CheckpointWriter();
-        WriteSpec(w, Spec, FormatVersion);
+        var w = new PayloadWriter(Kind, FormatVersion);
+        NetworkSpecCodec.Write(w, Spec);
 
-        w.Write(OptimizerName);
-        w.Write(OptimizerSteps);
-        w.Write(OptimizerBuffers.Length);
+        w.WriteString(OptimizerName);
+        w.WriteInt64(OptimizerSteps);
+        w.WriteInt32(OptimizerBuffers.Length);
         for (int p = 0; p < OptimizerBuffers.Length; p++)
         {
-            w.Write(OptimizerBuffers[p]);
-            w.Write(OptimizerScalars[p]);
+            WriteBuffers(w, OptimizerBuffers[p]);
+            w.WriteDouble(OptimizerScalars[p]);
         }
 
-        w.Write(State);
-        w.Write(BatchesTracked.Length);
-        foreach (long t in BatchesTracked) w.Write(t);
+        WriteBuffers(w, State);
+        w.WriteInt32(BatchesTracked.Length);
+        foreach (long t in BatchesTracked) w.WriteInt64(t);
 
-        w.Write(EpochsCompleted);
-        w.Write(ScheduleState);
-        w.Write(BestScore);
-        w.Write(BestEpoch);
-        w.Write(EpochsSinceBest);
-        w.Write(BestState is not null);
-        if (BestState is not null) w.Write(BestState);
+        w.WriteInt32(EpochsCompleted);
+        w.WriteInt32(ScheduleState.Length);
+        w.WriteDoubles(ScheduleState);
+        w.WriteDouble(BestScore);
+        w.WriteInt32(BestEpoch);
+        w.WriteInt32(EpochsSinceBest);
+        w.WriteBoolean(BestState is not null);
+        if (BestState is not null) WriteBuffers(w, BestState);
 
-        w.Write(History.Epochs.Count);
+        w.WriteInt32(History.Epochs.Count);
         foreach (var e in History.Epochs)
         {
-            w.Write(e.Epoch);
-            w.Write(e.TrainLoss);
-            w.Write(e.ValidationLoss.HasValue);
-            w.Write(e.ValidationLoss ?? 0);
-            w.Write(e.ValidationMetric.HasValue);
-            w.Write(e.ValidationMetric ?? 0);
-            w.Write(e.LearningRate);
-            w.Write(e.Elapsed.Ticks);
-            w.Write(e.GradientNorms);
+            w.WriteInt32(e.Epoch);
+            w.WriteDouble(e.TrainLoss);
+            w.WriteBoolean(e.ValidationLoss.HasValue);
+            w.WriteDouble(e.ValidationLoss ?? 0);
+            w.WriteBoolean(e.ValidationMetric.HasValue);
+            w.WriteDouble(e.ValidationMetric ?? 0);
+            w.WriteDouble(e.LearningRate);
+            w.WriteInt64(e.Elapsed.Ticks);
+            var norms = e.GradientNorms ?? [];
+            w.WriteInt32(norms.Length);
+            w.WriteDoubles(norms);
         }
 
-        w.Write(Identity is not null);
+        w.WriteBoolean(Identity is not null);
         if (Identity is not null)
         {
-            w.Write(Identity.Settings.Count);
+            w.WriteInt32(Identity.Settings.Count);
             foreach (var (name, value) in Identity.Settings)
             {
-                w.Write(name);
-                w.Write(value);
+                w.WriteString(name);
+                w.WriteString(value);
             }
-            w.Write(Identity.Rows);
-            w.Write((long)Identity.DataHash);
+            w.WriteInt64(Identity.Rows);
+            w.WriteInt64((long)Identity.DataHash);
         }
         return w.ToArray();
     }
 
-    private static TrainingCheckpoint Parse(byte[] body, int version)
+    private static void WriteBuffers(PayloadWriter w, float[][] buffers)
     {
-        var r = new CheckpointReader(body);
-        var spec = ReadSpec(r, version);
+        w.WriteInt32(buffers.Length);
+        foreach (var b in buffers)
+        {
+            w.WriteInt32(b.Length);
+            w.WriteSingles(b);
+        }
+    }
+
+    private static TrainingCheckpoint Parse(PayloadReader r)
+    {
+        var spec = NetworkSpecCodec.Read(r);
         // The spec fixes every length that follows. The state alone takes 4 bytes per value: check that the body holds
         // it before building a network of that size, so a forged spec cannot make us allocate what the file does not hold.
         long stateValues = spec.StateValueCount();
         if (stateValues * 4 > r.Remaining)
-            throw new InvalidDataException($"Checkpoint field 'spec' describes a network of {stateValues} values ({stateValues * 4} bytes of state); only {r.Remaining} bytes remain.");
+            throw new InvalidDataException($"{Kind} payload: the spec describes a network of {stateValues} values ({stateValues * 4} bytes of state); only {r.Remaining} bytes remain.");
         var shape = new Network(spec, 0);
         var stateShape = shape.StateBuffers();
         int parameterCount = shape.Parameters.Count;
 
-        string optimizerName = r.String("optimizer.name");
-        long steps = r.Int64("optimizer.steps");
-        if (steps < 0) throw new InvalidDataException($"Checkpoint field 'optimizer.steps' is negative ({steps}).");
-        r.Count("optimizer.parameters", 8, parameterCount);
+        string optimizerName = r.ReadString("optimizer name", MaxStringBytes);
+        long steps = r.ReadInt64("optimizer steps", 0, long.MaxValue);
+        r.ReadInt32("optimizer parameters", parameterCount, parameterCount);
         var buffers = new float[parameterCount][][];
         var scalars = new double[parameterCount];
         for (int p = 0; p < parameterCount; p++)
         {
-            string name = $"optimizer.slots[{shape.Parameters[p].Name}]";
-            int slotCount = r.Count(name, 4);
+            string name = $"optimizer slots of {shape.Parameters[p].Name}";
+            int slotCount = r.ReadInt32($"{name} count", 0, int.MaxValue);
+            r.Require(name, 4L * slotCount, slotCount);
             buffers[p] = new float[slotCount][];
-            for (int b = 0; b < slotCount; b++) buffers[p][b] = r.Singles($"{name}.buffer[{b}]", shape.Parameters[p].Length);
-            scalars[p] = r.Double($"{name}.scalar");
+            int length = shape.Parameters[p].Length;
+            for (int b = 0; b < slotCount; b++)
+            {
+                r.ReadInt32($"{name} buffer {b} length", length, length);
+                buffers[p][b] = r.ReadSingles($"{name} buffer {b}", length);
+            }
+            scalars[p] = r.ReadDouble($"{name} scalar");
         }
 
-        var state = ReadState(r, "network.state", stateShape);
-        int bnCount = r.Count("network.batchesTracked", 8, BatchNorms(shape).Count());
+        var state = ReadState(r, "network state", stateShape);
+        int bnCount = BatchNorms(shape).Count();
+        r.ReadInt32("batches tracked count", bnCount, bnCount);
         var tracked = new long[bnCount];
-        for (int i = 0; i < bnCount; i++) tracked[i] = r.Int64($"network.batchesTracked[{i}]");
+        for (int i = 0; i < bnCount; i++) tracked[i] = r.ReadInt64($"batches tracked {i}", 0, long.MaxValue);
 
-        int epochs = r.Int32("run.epochsCompleted");
-        if (epochs < 0) throw new InvalidDataException($"Checkpoint field 'run.epochsCompleted' is negative ({epochs}).");
-        var scheduleState = r.Doubles("run.scheduleState");
-        double bestScore = r.Double("run.bestScore");
-        int bestEpoch = r.Int32("run.bestEpoch");
-        int sinceBest = r.Int32("run.epochsSinceBest");
-        if (bestEpoch < 0 || bestEpoch > epochs || sinceBest < 0)
-            throw new InvalidDataException($"Checkpoint fields 'run.bestEpoch' ({bestEpoch}) and 'run.epochsSinceBest' ({sinceBest}) do not fit {epochs} completed epochs.");
-        var bestState = r.Boolean("run.hasBestState") ? ReadState(r, "run.bestState", stateShape) : null;
+        int epochs = r.ReadInt32("epochs completed", 0, int.MaxValue);
+        int scheduleValues = r.ReadInt32("schedule state count", 0, int.MaxValue);
+        var scheduleState = r.ReadDoubles("schedule state", scheduleValues);
+        double bestScore = r.ReadDouble("best score");
+        int bestEpoch = r.ReadInt32("best epoch", 0, epochs);
+        int sinceBest = r.ReadInt32("epochs since best", 0, int.MaxValue);
+        var bestState = r.ReadBoolean("has best state") ? ReadState(r, "best state", stateShape) : null;
 
-        int reports = r.Count("history", 8, epochs);
+        r.ReadInt32("history epoch count", epochs, epochs);
         var history = new TrainingHistory();
-        for (int i = 0; i < reports; i++)
+        int layers = shape.DenseLayers.Count;
+        for (int i = 0; i < epochs; i++)
         {
-            string f = $"history[{i}]";
-            int epoch = r.Int32(f + ".epoch");
-            double trainLoss = r.Double(f + ".trainLoss");
-            bool hasValLoss = r.Boolean(f + ".hasValidationLoss");
-            double valLoss = r.Double(f + ".validationLoss");
-            bool hasValMetric = r.Boolean(f + ".hasValidationMetric");
-            double valMetric = r.Double(f + ".validationMetric");
-            double lr = r.Double(f + ".learningRate");
-            long ticks = r.Int64(f + ".elapsed");
-            var norms = r.Doubles(f + ".gradientNorms", shape.DenseLayers.Count);
+            string f = $"history epoch {i}";
+            int epoch = r.ReadInt32(f, 1, int.MaxValue);
+            double trainLoss = r.ReadDouble(f + " train loss");
+            bool hasValLoss = r.ReadBoolean(f + " has validation loss");
+            double valLoss = r.ReadDouble(f + " validation loss");
+            bool hasValMetric = r.ReadBoolean(f + " has validation metric");
+            double valMetric = r.ReadDouble(f + " validation metric");
+            double lr = r.ReadDouble(f + " learning rate");
+            long ticks = r.ReadInt64(f + " elapsed ticks", 0, long.MaxValue);
+            int normCount = r.ReadInt32(f + " gradient norm count", layers, layers);
+            var norms = r.ReadDoubles(f + " gradient norms", normCount);
             history.Add(new EpochReport
             {
                 Epoch = epoch,
@@ -288,16 +319,18 @@ public sealed class TrainingCheckpoint
             });
         }
         RunIdentity? identity = null;
-        if (version >= 3 && r.Boolean("identity.present"))
+        if (r.ReadBoolean("has identity"))
         {
-            int count = r.Count("identity.settings", 8);
+            int count = r.ReadInt32("identity setting count", 0, int.MaxValue);
+            r.Require("identity settings", 8L * count, count);
             var settings = new (string, string)[count];
-            for (int i = 0; i < count; i++) settings[i] = (r.String($"identity.settings[{i}].name"), r.String($"identity.settings[{i}].value"));
-            long rows = r.Int64("identity.rows");
-            ulong hash = (ulong)r.Int64("identity.dataHash");
+            for (int i = 0; i < count; i++)
+                settings[i] = (r.ReadString($"identity setting {i} name", MaxStringBytes), r.ReadString($"identity setting {i} value", MaxStringBytes));
+            long rows = r.ReadInt64("identity rows", 0, long.MaxValue);
+            ulong hash = (ulong)r.ReadInt64("identity data hash", long.MinValue, long.MaxValue);
             identity = new RunIdentity(settings, rows, hash);
         }
-        r.End();
+        r.EnsureEnd();
 
         return new TrainingCheckpoint(spec, history, epochs)
         {
@@ -316,73 +349,16 @@ public sealed class TrainingCheckpoint
         };
     }
 
-    private static float[][] ReadState(CheckpointReader r, string field, IReadOnlyList<float[]> shape)
+    /// <summary>Buffers shaped exactly as <paramref name="shape"/> (count and lengths checked before reading).</summary>
+    private static float[][] ReadState(PayloadReader r, string field, IReadOnlyList<float[]> shape)
     {
-        r.Count(field, 4, shape.Count);
+        r.ReadInt32($"{field} buffer count", shape.Count, shape.Count);
         var state = new float[shape.Count][];
-        for (int i = 0; i < shape.Count; i++) state[i] = r.Singles($"{field}[{i}]", shape[i].Length);
+        for (int i = 0; i < shape.Count; i++)
+        {
+            r.ReadInt32($"{field} buffer {i} length", shape[i].Length, shape[i].Length);
+            state[i] = r.ReadSingles($"{field} buffer {i}", shape[i].Length);
+        }
         return state;
-    }
-
-    private static void WriteSpec(CheckpointWriter w, NetworkSpec s, int version)
-    {
-        w.Write(s.InputSize);
-        w.Write(s.HiddenLayers);
-        w.Write((int)s.Activation);
-        w.Write(s.LeakyReluSlope);
-        w.Write(s.BatchNorm);
-        w.Write(s.Dropout);
-        w.Write(s.OutputSize);
-        w.Write((int)s.Loss);
-        w.Write((int)s.WeightInit);
-        w.Write(s.ClassWeights is not null);
-        if (s.ClassWeights is not null) w.Write(s.ClassWeights);
-        w.Write(s.LabelSmoothing);
-        w.Write(s.HuberDelta);
-        if (version >= 2)
-        {
-            w.Write((int)s.Parametrization);
-            w.Write(s.InputScaling);
-            w.Write(s.EmbeddedFeatures);
-            w.Write(s.EmbeddingFrequencies);
-            w.Write(s.EmbeddingOutputs);
-        }
-    }
-
-    private static NetworkSpec ReadSpec(CheckpointReader r, int version)
-    {
-        var spec = new NetworkSpec
-        {
-            InputSize = r.Int32("spec.inputSize"),
-            HiddenLayers = r.Int32s("spec.hiddenLayers"),
-            Activation = (Activation)r.Int32("spec.activation"),
-            LeakyReluSlope = r.Single("spec.leakySlope"),
-            BatchNorm = r.Boolean("spec.batchNorm"),
-            Dropout = r.Single("spec.dropout"),
-            OutputSize = r.Int32("spec.outputSize"),
-            Loss = (LossKind)r.Int32("spec.loss"),
-            WeightInit = (WeightInit)r.Int32("spec.weightInit"),
-            ClassWeights = r.Boolean("spec.hasClassWeights") ? r.Singles("spec.classWeights") : null,
-            LabelSmoothing = r.Single("spec.labelSmoothing"),
-            HuberDelta = r.Single("spec.huberDelta"),
-        };
-        if (version >= 2)
-            spec = spec with
-            {
-                Parametrization = (Parametrization)r.Int32("spec.parametrization"),
-                InputScaling = r.Boolean("spec.inputScaling"),
-                EmbeddedFeatures = r.Int32s("spec.embeddedFeatures"),
-                EmbeddingFrequencies = r.Int32("spec.embeddingFrequencies"),
-                EmbeddingOutputs = r.Int32("spec.embeddingOutputs"),
-            };
-        try
-        {
-            spec.Validate();
-        }
-        catch (ArgumentException e)
-        {
-            throw new InvalidDataException($"Checkpoint field 'spec.{e.ParamName}' is invalid: {e.Message}", e);
-        }
-        return spec;
     }
 }
