@@ -228,8 +228,11 @@ public sealed class CheckpointTests : IDisposable
     }
 
     /// <summary>
-    /// A checkpoint written by release 2a8ed17 (format version 3, its own framing; Data/models/release-2a8ed17) resumes in
-    /// this build to the same weights and history as an uninterrupted run of this build.
+    /// A checkpoint written by release 2a8ed17 (format version 3, its own framing; Data/models/release-2a8ed17) loads
+    /// whole: resuming it continues exactly as resuming the same checkpoint saved again in this build's format. On the
+    /// vector paths the fixture was written on (512-bit, FMA) it also matches an uninterrupted run of this build bit for
+    /// bit; the 256-bit and scalar re-runs of CI compute its first three epochs differently, so there only the history
+    /// it carries is checked.
     /// </summary>
     [Fact]
     public void AVersion3CheckpointFromAnEarlierReleaseResumesBitForBit()
@@ -246,12 +249,25 @@ public sealed class CheckpointTests : IDisposable
         var old = TrainingCheckpoint.Load(fixture);
         Assert.Equal(3, old.EpochsCompleted);
         Assert.Equal(spec.HiddenLayers, old.Spec.HiddenLayers);
-        var straight = new Network(spec, 7);
-        var expected = new NetworkTrainer(straight, Six()).Train(data);
         var resumed = NetworkTrainer.Resume(Six(), fixture);
         var history = resumed.Train(data);
-        Assert.Equal(expected.Epochs.Select(e => e.TrainLoss), history.Epochs.Select(e => e.TrainLoss));
-        Assert.Equal(Weights(straight), Weights(resumed.Network));
+        Assert.Equal(6, history.Epochs.Count);
+        Assert.Equal(old.History.Epochs.Select(e => e.TrainLoss), history.Epochs.Take(3).Select(e => e.TrainLoss));
+
+        string again = PathOf("resaved.ckpt");
+        old.Save(again);
+        Assert.False(File.ReadAllBytes(again).AsSpan().StartsWith("MLNBPCKP"u8));
+        var fromResaved = NetworkTrainer.Resume(Six(), again);
+        Assert.Equal(history.Epochs.Select(e => e.TrainLoss), fromResaved.Train(data).Epochs.Select(e => e.TrainLoss));
+        Assert.Equal(Weights(resumed.Network), Weights(fromResaved.Network));
+
+        if (System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Fma.IsSupported)
+        {
+            var straight = new Network(spec, 7);
+            var expected = new NetworkTrainer(straight, Six()).Train(data);
+            Assert.Equal(expected.Epochs.Select(e => e.TrainLoss), history.Epochs.Select(e => e.TrainLoss));
+            Assert.Equal(Weights(straight), Weights(resumed.Network));
+        }
     }
 
     [Fact]
