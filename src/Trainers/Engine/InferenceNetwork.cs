@@ -20,27 +20,27 @@ public sealed class InferenceNetwork
     /// <summary>One affine map + activation; W is stored inputs × Stride with zero padding columns
     /// (Stride = Outputs rounded up to a whole Vector512), b is Stride long; <c>DenseWeight</c> is the same
     /// W unpadded (inputs × Outputs), the B operand of the block product.</summary>
-    private sealed record Block(float[] Weight, float[] DenseWeight, float[] Bias, int Inputs, int Outputs, int Stride, ActivationLayer? Scorer, float LeakySlope)
+    private sealed record Block(float[] Weight, float[] DenseWeight, float[] Bias, int Inputs, int Outputs, int Stride, ActivationLayer? Scorer)
     {
-        /// <summary>The block's activation, if any.</summary>
-        public Activation? Activation => Scorer?.Function;
-
         /// <summary>What the product applies before the store (ReLU, leaky ReLU), as the layer says (read once: scoring asks per row).</summary>
         public FusedActivation FusedKind { get; } = Scorer?.Fused ?? FusedActivation.None;
+
+        /// <summary>The slope of a fused leaky ReLU, as the layer says.</summary>
+        public float LeakySlope { get; } = Scorer?.FusedSlope ?? 0f;
 
         /// <summary>Whether the activation runs after the product (the layer's own forward).</summary>
         public bool ScoredAfter { get; } = Scorer?.ScoresItself ?? false;
     }
 
-    private static Block Pad(float[] w, float[] b, int inputs, int outputs, ActivationLayer? activation, float slope)
+    private static Block Pad(float[] w, float[] b, int inputs, int outputs, ActivationLayer? activation)
     {
         int stride = Kernels.PaddedColumns(outputs);
-        if (stride == outputs) return new Block(w, w, b, inputs, outputs, stride, activation, slope); // already padded: one array serves both
+        if (stride == outputs) return new Block(w, w, b, inputs, outputs, stride, activation); // already padded: one array serves both
         var pw = new float[inputs * stride];
         var pb = new float[stride];
         for (int i = 0; i < inputs; i++) w.AsSpan(i * outputs, outputs).CopyTo(pw.AsSpan(i * stride));
         b.AsSpan(0, outputs).CopyTo(pb);
-        return new Block(pw, w, pb, inputs, outputs, stride, activation, slope);
+        return new Block(pw, w, pb, inputs, outputs, stride, activation);
     }
 
     /// <summary>Compiles <paramref name="network"/> (a snapshot: later training does not change it).</summary>
@@ -60,7 +60,7 @@ public sealed class InferenceNetwork
         ArgumentNullException.ThrowIfNull(network);
         var builder = InferenceBuilder.Compile(network.Layers, shareWeights);
         _embedding = builder.Embedding;
-        _blocks = [.. builder.Blocks.Select(bl => Pad(bl.W, bl.B, bl.Inputs, bl.Outputs, bl.Activation, network.Spec.LeakyReluSlope))];
+        _blocks = [.. builder.Blocks.Select(bl => Pad(bl.W, bl.B, bl.Inputs, bl.Outputs, bl.Activation))];
         InputSize = network.InputSize;
         OutputSize = network.OutputSize;
         Link = network.Spec.Loss;

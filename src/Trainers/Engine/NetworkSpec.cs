@@ -97,6 +97,15 @@ public sealed record NetworkSpec
     /// <summary>The most values one parameter may hold (a .NET array's limit).</summary>
     public const long MaxParameterValues = 0x7FFFFFC7;
 
+    /// <summary>The most input features a network may have (what a model file or checkpoint may describe).</summary>
+    public const int MaxInputs = 1 << 24;
+
+    /// <summary>The most hidden layers a network may have.</summary>
+    public const int MaxHiddenLayers = 64;
+
+    /// <summary>The widest layer (hidden or output) a network may have.</summary>
+    public const int MaxWidth = 1 << 20;
+
     /// <summary>Checks every value, naming the first one out of range.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A value is out of range.</exception>
     public void Validate()
@@ -142,5 +151,14 @@ public sealed record NetworkSpec
                     $"A {fanIn} × {units} weight matrix has {fanIn * units:N0} values, more than one array holds ({MaxParameterValues:N0}); use narrower layers.");
             fanIn = units;
         }
+        // The size limits of model files and checkpoints (NetworkSpecCodec reads with them): a network that could not be
+        // read back is refused before it is trained.
+        if (InputSize > MaxInputs) throw new ArgumentOutOfRangeException(nameof(InputSize), InputSize, $"InputSize must be at most {MaxInputs:N0}.");
+        if (OutputSize > MaxWidth) throw new ArgumentOutOfRangeException(nameof(OutputSize), OutputSize, $"OutputSize is {OutputSize:N0}; a network has at most {MaxWidth:N0} outputs (classes).");
+        if (HiddenLayers.Length > MaxHiddenLayers)
+            throw new ArgumentOutOfRangeException(nameof(HiddenLayers), HiddenLayers.Length, $"At most {MaxHiddenLayers} hidden layers.");
+        for (int i = 0; i < HiddenLayers.Length; i++)
+            if (HiddenLayers[i] > MaxWidth)
+                throw new ArgumentOutOfRangeException(nameof(HiddenLayers), HiddenLayers[i], $"HiddenLayers[{i}] must be at most {MaxWidth:N0}.");
     }
 }

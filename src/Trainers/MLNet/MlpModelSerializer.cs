@@ -43,11 +43,11 @@ internal static class MlpModelSerializer
 
     /// <summary>The fewest bytes one epoch report takes (no validation values, no gradient norms).</summary>
     private const int MinEpochBytes = 4 + 8 + 1 + 1 + 8 + 8 + 4;
-    private const int MaxWidth = NetworkSpecCodec.MaxWidth;
+    private const int MaxWidth = NetworkSpec.MaxWidth;
 
     /// <summary>The most ensemble members a model file may hold.</summary>
     internal const int MaxMembers = 64;
-    private const int MaxInputs = NetworkSpecCodec.MaxInputs;
+    private const int MaxInputs = NetworkSpec.MaxInputs;
 
     public static void Write(PayloadWriter w, TaskKind task, string featureColumn, MlpModelParameters model, LabelKeyValues? keyValues)
     {
@@ -237,7 +237,7 @@ internal static class MlpModelSerializer
     private static (NetworkSpec Spec, bool SmoothClip) ReadLegacySpec(PayloadReader r)
     {
         int d = r.ReadInt32("input size", 1, MaxInputs);
-        int h = r.ReadInt32("hidden layer count", 0, NetworkSpecCodec.MaxHiddenLayers);
+        int h = r.ReadInt32("hidden layer count", 0, NetworkSpec.MaxHiddenLayers);
         r.Require("hidden layer widths", 4L * h, h);
         var hidden = new int[h];
         for (int i = 0; i < h; i++) hidden[i] = r.ReadInt32($"hidden layer {i} width", 1, MaxWidth);

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -86,15 +87,19 @@ internal sealed class PayloadWriter
     /// <summary>Appends the values, without a count (write the count as its own field first).</summary>
     public void WriteSingles(ReadOnlySpan<float> values)
     {
-        foreach (float v in values)
-            WriteSingle(v);
+        if (BitConverter.IsLittleEndian) _body.Write(MemoryMarshal.AsBytes(values)); // the layout is little-endian: one copy
+        else
+            foreach (float v in values)
+                WriteSingle(v);
     }
 
     /// <summary>Appends the values, without a count (write the count as its own field first).</summary>
     public void WriteDoubles(ReadOnlySpan<double> values)
     {
-        foreach (double v in values)
-            WriteDouble(v);
+        if (BitConverter.IsLittleEndian) _body.Write(MemoryMarshal.AsBytes(values));
+        else
+            foreach (double v in values)
+                WriteDouble(v);
     }
 
     /// <summary>Appends a Boolean as one byte, 0 or 1.</summary>

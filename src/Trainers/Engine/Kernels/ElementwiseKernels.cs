@@ -46,7 +46,7 @@ internal interface IDoubleFunction
 }
 
 /// <summary>Element-wise loops: an operator applied to every value, vector-wide where the operator has vector forms.</summary>
-public static partial class Kernels
+internal static partial class Kernels
 {
     /// <summary>y = f(x), with f's 16-lane form where the machine has 512-bit vectors, else its 8-lane form, then its scalar form (x and y may alias).</summary>
     /// <param name="f">The operator.</param>

@@ -11,7 +11,7 @@ namespace MLNetBackprop.Engine;
 /// are processed a <see cref="Vector{T}"/> at a time (sine and cosine together), the q learned outputs as dot products
 /// over them. Parameters are laid out w, b: m × p; V: m × q × p; a: m × q.
 /// </summary>
-public static partial class Kernels
+internal static partial class Kernels
 {
     private static readonly float TwoPi = (float)(2 * Math.PI);
 

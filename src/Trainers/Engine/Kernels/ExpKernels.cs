@@ -10,7 +10,7 @@ namespace MLNetBackprop.Engine;
 /// +∞ (the float range ends at 88.72; the activations call it with x ≤ 20); NaN stays NaN. The runtime's Vector512.Exp computes the same but is not inlined, so in a short training run it executes
 /// in its unoptimised tiers for a long time.
 /// </summary>
-public static partial class Kernels
+internal static partial class Kernels
 {
     private const float ExpHigh = 88f, ExpLow = -87.3365447f;
     private const float Log2E = 1.44269504088896341f;

@@ -44,15 +44,19 @@ internal readonly struct ReluOperator : IUnaryOperator
 /// <param name="slope">The negative slope.</param>
 internal readonly struct LeakyReluOperator(float slope) : IUnaryOperator
 {
+    // Broadcast once per call, not per vector.
+    private readonly Vector256<float> _slope256 = Vector256.Create(slope);
+    private readonly Vector512<float> _slope512 = Vector512.Create(slope);
+
     /// <inheritdoc />
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Invoke(float x) => x > 0f ? x : slope * x;
 
     /// <inheritdoc />
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<float> Invoke(Vector256<float> x) => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), x, Vector256.Create(slope) * x);
+    public Vector256<float> Invoke(Vector256<float> x) => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), x, _slope256 * x);
 
     /// <inheritdoc />
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector512<float> Invoke(Vector512<float> x) => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), x, Vector512.Create(slope) * x);
+    public Vector512<float> Invoke(Vector512<float> x) => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), x, _slope512 * x);
 }

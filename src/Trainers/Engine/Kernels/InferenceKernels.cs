@@ -4,7 +4,7 @@ using System.Runtime.Intrinsics.X86;
 
 namespace MLNetBackprop.Engine;
 
-public static partial class Kernels
+internal static partial class Kernels
 {
     /// <summary>Column padding of the weight matrices <see cref="RowTimesPaddedMatrix"/> takes: one Vector512 of floats.</summary>
     internal const int RowPadding = 16;

@@ -6,7 +6,7 @@ namespace MLNetBackprop.Engine;
 /// All products are deterministic: each output element is summed in a fixed order whatever the
 /// number of threads.
 /// </summary>
-public static partial class Kernels
+internal static partial class Kernels
 {
     private static int s_maxThreads = Environment.ProcessorCount;
 

@@ -9,7 +9,7 @@ namespace MLNetBackprop.Engine;
 /// first use (<see cref="MethodImplOptions.AggressiveOptimization"/>): a small network's first epochs
 /// are over before tiered compilation would promote a per-row loop of library calls.
 /// </summary>
-public static partial class Kernels
+internal static partial class Kernels
 {
     /// <summary>Adds <paramref name="vector"/> to each of the first <paramref name="rows"/> rows of a row-major buffer.</summary>
     /// <param name="data">rows × vector.Length values, row-major; updated.</param>

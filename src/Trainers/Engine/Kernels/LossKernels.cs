@@ -1,6 +1,6 @@
 namespace MLNetBackprop.Engine;
 
-public static partial class Kernels
+internal static partial class Kernels
 {
     /// <summary>
     /// log Σ exp(xⱼ), computed stably in double as m + log Σ exp(xⱼ − m) with m = max xⱼ, so logits of any

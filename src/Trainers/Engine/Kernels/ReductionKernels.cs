@@ -2,7 +2,7 @@ using System.Numerics.Tensors;
 
 namespace MLNetBackprop.Engine;
 
-public static partial class Kernels
+internal static partial class Kernels
 {
     /// <summary>Values per partial sum of <see cref="Norm(ReadOnlySpan{float})"/> (summed in float, then added in double in order).</summary>
     private const int NormChunk = 4096;

@@ -11,7 +11,7 @@ namespace MLNetBackprop.Engine;
 /// vector holding one) take <see cref="MathF.SinCos"/>. Several times faster than the runtime's general
 /// Vector.SinCos, which must reduce any argument.
 /// </summary>
-public static partial class Kernels
+internal static partial class Kernels
 {
     /// <summary>The largest |u| the polynomial path takes (the reduction stays exact well beyond; the quadrant count fits easily).</summary>
     internal const float TrigFastLimit = 65536f;

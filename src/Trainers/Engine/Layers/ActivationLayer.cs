@@ -117,6 +117,9 @@ public abstract class ActivationLayer : Layer
     /// </summary>
     internal virtual FusedActivation Fused => FusedActivation.None;
 
+    /// <summary>The negative slope a fused <see cref="FusedActivation.LeakyRelu"/> applies (unused by the others).</summary>
+    internal virtual float FusedSlope => 0f;
+
     /// <summary>Whether scoring must call <see cref="ScoreInPlace"/> after the product (false when fused, or the identity).</summary>
     internal virtual bool ScoresItself => Fused == FusedActivation.None;
 

@@ -50,18 +50,25 @@ public sealed class LeakyReluLayer : ActivationLayer
     /// <inheritdoc />
     internal override FusedActivation Fused => FusedActivation.LeakyRelu;
 
+    /// <inheritdoc />
+    internal override float FusedSlope => Slope;
+
     /// <summary>dx = dy for x &gt; 0, slope·dy otherwise (so slope at 0, as torch).</summary>
     private readonly struct BackwardOperator(float slope) : IBinaryOperator
     {
+        // Broadcast once per call, not per vector.
+        private readonly Vector256<float> _slope256 = Vector256.Create(slope);
+        private readonly Vector512<float> _slope512 = Vector512.Create(slope);
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public float Invoke(float x, float dy) => x > 0f ? dy : slope * dy;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public Vector256<float> Invoke(Vector256<float> x, Vector256<float> dy)
-            => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), dy, Vector256.Create(slope) * dy);
+            => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), dy, _slope256 * dy);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public Vector512<float> Invoke(Vector512<float> x, Vector512<float> dy)
-            => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), dy, Vector512.Create(slope) * dy);
+            => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), dy, _slope512 * dy);
     }
 }

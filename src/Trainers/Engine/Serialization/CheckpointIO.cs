@@ -28,7 +28,7 @@ internal static class CheckpointFile
             throw new InvalidDataException("Not a checkpoint: the magic bytes are wrong.");
         int version = BitConverter.ToInt32(file, 8);
         if (version < 1 || version > maxVersion)
-            throw new InvalidDataException($"Checkpoint format version {version} is not supported (this build reads versions 1 to {maxVersion}).");
+            throw new InvalidDataException($"Checkpoint format version {version} is not supported in this framing (it holds versions 1 to {maxVersion}; later versions are payload frames).");
         long length = BitConverter.ToInt64(file, 12);
         if (length != file.Length - HeaderLength)
             throw new InvalidDataException($"The checkpoint's body length says {length} bytes but {file.Length - HeaderLength} are present: the file is truncated or corrupted.");

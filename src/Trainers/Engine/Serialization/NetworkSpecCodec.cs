@@ -19,14 +19,8 @@ internal static class NetworkSpecCodec
     /// <summary>The record version written (its first field).</summary>
     public const int Version = 1;
 
-    /// <summary>The widest layer a file may describe.</summary>
-    public const int MaxWidth = 1 << 20;
-
-    /// <summary>The most input features a file may describe.</summary>
-    public const int MaxInputs = 1 << 24;
-
-    /// <summary>The most hidden layers a file may describe.</summary>
-    public const int MaxHiddenLayers = 64;
+    /// <summary>The largest dropout or label smoothing below 1 (<see cref="NetworkSpec.Validate"/> requires &lt; 1).</summary>
+    private static readonly float BelowOne = MathF.BitDecrement(1f);
 
     /// <summary>Appends <paramref name="spec"/>'s record.</summary>
     public static void Write(PayloadWriter w, NetworkSpec spec)
@@ -57,21 +51,24 @@ internal static class NetworkSpecCodec
     /// <summary>Reads a record written by <see cref="Write"/> (any version up to <see cref="Version"/>).</summary>
     public static NetworkSpec Read(PayloadReader r)
     {
-        r.ReadInt32("spec version", 1, Version);
-        int d = r.ReadInt32("input size", 1, MaxInputs);
-        int h = r.ReadInt32("hidden layer count", 0, MaxHiddenLayers);
+        // The record's version: a field appended later is read only from records that have it (older ones keep its default).
+        int version = r.ReadInt32("spec version", 1, Version);
+        _ = version;
+        // The ranges are NetworkSpec.Validate's, so every spec that can be trained can be read back.
+        int d = r.ReadInt32("input size", 1, NetworkSpec.MaxInputs);
+        int h = r.ReadInt32("hidden layer count", 0, NetworkSpec.MaxHiddenLayers);
         r.Require("hidden layer widths", 4L * h, h);
         var hidden = new int[h];
-        for (int i = 0; i < h; i++) hidden[i] = r.ReadInt32($"hidden layer {i} width", 1, MaxWidth);
+        for (int i = 0; i < h; i++) hidden[i] = r.ReadInt32($"hidden layer {i} width", 1, NetworkSpec.MaxWidth);
         var activation = (Activation)r.ReadInt32("activation", 0, Enum.GetValues<Activation>().Length - 1);
         float slope = r.ReadSingle("leaky slope", 0, float.MaxValue);
         bool batchNorm = r.ReadBoolean("batch norm");
-        float dropout = r.ReadSingle("dropout", 0, 0.999999f);
-        int outputs = r.ReadInt32("output size", 1, MaxWidth);
+        float dropout = r.ReadSingle("dropout", 0, BelowOne);
+        int outputs = r.ReadInt32("output size", 1, NetworkSpec.MaxWidth);
         var loss = (LossKind)r.ReadInt32("loss", 0, Enum.GetValues<LossKind>().Length - 1);
         var init = (WeightInit)r.ReadInt32("weight init", 0, Enum.GetValues<WeightInit>().Length - 1);
         float[]? classWeights = r.ReadBoolean("has class weights") ? r.ReadSingles("class weights", outputs) : null;
-        float smoothing = r.ReadSingle("label smoothing", 0, 0.999999f);
+        float smoothing = r.ReadSingle("label smoothing", 0, BelowOne);
         float delta = r.ReadSingle("Huber delta", float.Epsilon, float.MaxValue);
         var parametrization = (Parametrization)r.ReadInt32("parametrization", 0, Enum.GetValues<Parametrization>().Length - 1);
         bool inputScaling = r.ReadBoolean("input scaling");

@@ -5,7 +5,7 @@ namespace MLNetBackprop.Engine;
 /// within a block, each a pure function of (seed, epoch[, block]) so that any source — in memory or
 /// streamed — and a resumed run reproduce it exactly.
 /// </summary>
-public static class BlockShuffle
+internal static class BlockShuffle
 {
     /// <summary>Number of blocks of <paramref name="blockRows"/> rows covering <paramref name="rows"/> rows (the last may be short).</summary>
     /// <param name="rows">Rows.</param>

@@ -3,7 +3,7 @@ using System.Numerics.Tensors;
 namespace MLNetBackprop.Engine;
 
 /// <summary>Gradient clipping by the global norm of all parameters' gradients (torch.nn.utils.clip_grad_norm_).</summary>
-public static class GradientClipping
+internal static class GradientClipping
 {
     /// <summary>
     /// Scales every gradient so that their global L2 norm is at most <paramref name="maxNorm"/>. Returns the norm before

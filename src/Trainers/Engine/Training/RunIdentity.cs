@@ -14,7 +14,7 @@ namespace MLNetBackprop.Engine;
 /// <param name="Settings">(name, value) of each recorded setting, in a fixed order; names are the options' names.</param>
 /// <param name="Rows">Training rows.</param>
 /// <param name="DataHash">Hash of the rows' values (0 when the rows are streamed).</param>
-public sealed record RunIdentity(IReadOnlyList<(string Name, string Value)> Settings, long Rows, ulong DataHash)
+internal sealed record RunIdentity(IReadOnlyList<(string Name, string Value)> Settings, long Rows, ulong DataHash)
 {
     /// <summary>The identity of a run with <paramref name="settings"/> on <paramref name="train"/>.</summary>
     public static RunIdentity Of(TrainingSettings settings, ITrainingRows train)

@@ -4,7 +4,7 @@ namespace MLNetBackprop.Engine;
 /// Rows that can only be read front to back, any number of times: an ML.NET <c>IDataView</c>, a file.
 /// <see cref="StreamedRows"/> turns them into shuffled mini-batches with bounded memory.
 /// </summary>
-public interface ISequentialRows
+internal interface ISequentialRows
 {
     /// <summary>Number of rows a full pass yields.</summary>
     long Rows { get; }
@@ -23,7 +23,7 @@ public interface ISequentialRows
 }
 
 /// <summary>A pass over an <see cref="ISequentialRows"/>.</summary>
-public interface IRowReader : IDisposable
+internal interface IRowReader : IDisposable
 {
     /// <summary>Moves to the next row; false after the last. Reading the row is optional (a row not wanted this pass is only stepped over).</summary>
     bool MoveNext();
@@ -50,7 +50,7 @@ public interface IRowReader : IDisposable
 /// </para>
 /// <para>Given the same rows and <see cref="RowOrder"/>, the batches are exactly those of a <see cref="Dataset"/>, so training is bit-identical.</para>
 /// </summary>
-public sealed class StreamedRows : ITrainingRows
+internal sealed class StreamedRows : ITrainingRows
 {
     private readonly ISequentialRows _source;
     private float[] _features = [], _targets = [], _weights = [];
