@@ -10,7 +10,7 @@ namespace MLNetBackprop.Onnx;
 /// <see cref="Splice"/>. <see cref="ToModel"/> drops what no output needs and writes the ModelProto.
 /// Field numbers are those of onnx.proto (IR version 7).
 /// </summary>
-internal sealed class OnnxGraph
+internal sealed class OnnxGraph : IOnnxGraph
 {
     /// <summary>The default-domain opset our nodes are written for (ML.NET's converter writes opset 12).</summary>
     public const int OpsetVersion = 12;

@@ -12,7 +12,7 @@ public class ArchitectureTests
 {
     private static string Root() => RepositoryRoot.Path;
 
-    private static string Engine => Path.Combine(Root(), "src", "Trainers", "Engine");
+    private static string Engine => Path.Combine(Root(), "src", "Engine");
 
     /// <summary>Each C# file under <paramref name="folder"/> (relative path with '/', code without comments and strings).</summary>
     private static IEnumerable<(string File, string Code)> Sources(string folder) =>
@@ -40,6 +40,15 @@ public class ArchitectureTests
     [Fact]
     public void TheEngineKnowsNothingOfMLNet()
     {
+        // The compiler enforces it: the engine is its own assembly, built without a reference to ML.NET. This pins that
+        // shape — the assembly references nothing of ML.NET and none of ours, and its sources name no Microsoft.ML.
+        var engine = typeof(Network).Assembly;
+        Assert.Equal("MLNetBackprop.Engine", engine.GetName().Name);
+        var references = engine.GetReferencedAssemblies().Select(a => a.Name!).ToArray();
+        Assert.DoesNotContain(references, r => r.StartsWith("Microsoft.ML", StringComparison.Ordinal) || r.StartsWith("MLNetBackprop", StringComparison.Ordinal));
+        string project = File.ReadAllText(Path.Combine(Engine, "MLNetBackprop.Engine.csproj"));
+        Assert.DoesNotContain("Microsoft.ML", project);
+        Assert.DoesNotContain("ProjectReference", project);
         var found = Count(Sources(Engine), new Regex(@"\bMicrosoft\.ML\b"));
         Assert.True(found.Count == 0, $"Engine files naming Microsoft.ML: {string.Join(", ", found.Keys)}");
     }
@@ -71,7 +80,7 @@ public class ArchitectureTests
         // ask the layer instead (its state: Layer.StateBuffers; its scoring form: Layer.CompileForInference).
         var names = string.Join("|", Family<Layer>().Where(n => n != nameof(Layer)).Select(Regex.Escape));
         var typeTest = new Regex($@"\bis\s+(?:not\s+)?(?:{names})\b|\bas\s+(?:{names})\b|\bcase\s+(?:{names})\b|\((?:{names})\)\s*[\w(]");
-        var outside = Sources(Path.Combine(Root(), "src")).Where(s => !s.File.StartsWith("src/Trainers/Engine/Layers/", StringComparison.Ordinal));
+        var outside = Sources(Path.Combine(Root(), "src")).Where(s => !s.File.StartsWith("src/Engine/Layers/", StringComparison.Ordinal));
         var found = Count(outside, typeTest);
         Assert.True(found.Count == 0, $"Type tests on layer types outside Engine/Layers (ask the layer instead): {string.Join(", ", found.Select(f => $"{f.Key} ({f.Value})"))}");
     }
@@ -82,7 +91,7 @@ public class ArchitectureTests
         // An activation's facts (definition, kernels, init, bound, ONNX form) are members of its layer; a table keyed by
         // `Activation.X =>` or `case Activation.X` anywhere else would be one more file to touch when one is added.
         var table = new Regex(@"\bActivation\.\w+\s*(?:=>|\bor\b)|\bcase\s+Activation\.\w+");
-        var outside = Sources(Path.Combine(Root(), "src")).Where(s => s.File != "src/Trainers/Engine/Layers/ActivationLayers.cs");
+        var outside = Sources(Path.Combine(Root(), "src")).Where(s => s.File != "src/Engine/Layers/ActivationLayers.cs");
         var found = Count(outside, table);
         Assert.True(found.Count == 0, $"Tables keyed by Activation outside the name table (ask the layer instead): {string.Join(", ", found.Select(f => $"{f.Key} ({f.Value})"))}");
     }

@@ -15,7 +15,7 @@ public class GradientCheckTests
         internal override WeightInit AutoInit => WeightInit.XavierUniform;
         internal override double InitGain => 1;
         internal override double OutputBound(double inputBound) => 1;
-        internal override string ExportOnnx(MLNetBackprop.Onnx.OnnxGraph graph, string x) => graph.Unary("Sigmoid", x);
+        internal override string ExportOnnx(MLNetBackprop.Onnx.IOnnxGraph graph, string x) => graph.Unary("Sigmoid", x);
         protected override void Apply(ReadOnlySpan<float> x, Span<float> y) => Kernels.SigmoidForward(x, y);
         protected override void Derivative(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
         {

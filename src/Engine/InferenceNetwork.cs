@@ -292,7 +292,7 @@ public sealed class InferenceNetwork
     /// <param name="graph">The graph being built.</param>
     /// <param name="x">The network's input, [rows, InputSize].</param>
     /// <param name="name">Prefix of the values' names.</param>
-    internal string ExportOnnx(OnnxGraph graph, string x, string name)
+    internal string ExportOnnx(IOnnxGraph graph, string x, string name)
     {
         if (_embedding is not null) x = _embedding.ExportOnnx(graph, x, name + ".embedding");
         for (int bi = 0; bi < _blocks.Length; bi++)

@@ -41,7 +41,7 @@ public sealed class TanhLayer : ActivationLayer
     internal override double OutputBound(double inputBound) => 1;
 
     /// <inheritdoc />
-    internal override string ExportOnnx(OnnxGraph graph, string x) => graph.Unary("Tanh", x);
+    internal override string ExportOnnx(IOnnxGraph graph, string x) => graph.Unary("Tanh", x);
 
     /// <summary>dx = dy·(1 − y²), from the saved output y.</summary>
     private readonly struct BackwardOperator : IBinaryOperator

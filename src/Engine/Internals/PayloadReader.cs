@@ -67,7 +67,7 @@ internal sealed class PayloadReader
     /// body. The stream is left at the body's start while it is parsed; <see cref="EnsureEnd"/> moves it past the
     /// checksum, so a parse that ends with it has consumed exactly the frame's bytes.
     /// </summary>
-    /// <param name="reader">Source, e.g. ML.NET's model reader from <see cref="MLNetBridge.GetReader"/>.</param>
+    /// <param name="reader">Source, e.g. ML.NET's model reader from MLNetBridge.GetReader (Transforms).</param>
     /// <param name="expectedKind">Kind the caller expects; a different kind is an error.</param>
     /// <param name="minBodyVersion">Oldest body version the caller can parse.</param>
     /// <param name="maxBodyVersion">Newest body version the caller can parse.</param>

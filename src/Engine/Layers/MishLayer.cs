@@ -55,7 +55,7 @@ public sealed class MishLayer : ActivationLayer
     internal override double OutputBound(double inputBound) => inputBound;
 
     /// <inheritdoc />
-    internal override string ExportOnnx(OnnxGraph graph, string x) => graph.Mul(x, graph.Unary("Tanh", graph.Unary("Softplus", x)));
+    internal override string ExportOnnx(IOnnxGraph graph, string x) => graph.Mul(x, graph.Unary("Tanh", graph.Unary("Softplus", x)));
 
     /// <summary>y = x·n/(n + 2), n = eˣ(eˣ + 2), one vector eˣ capped at e²⁰ (x and y may alias).</summary>
     private readonly struct ForwardOperator : IUnaryOperator

@@ -46,7 +46,7 @@ public sealed class SeluLayer : ActivationLayer
     internal override double OutputBound(double inputBound) => Scale * Math.Max(inputBound, Alpha);
 
     /// <inheritdoc />
-    internal override string ExportOnnx(OnnxGraph graph, string x)
+    internal override string ExportOnnx(IOnnxGraph graph, string x)
         => graph.Unary("Selu", x, attributes: new OnnxAttributes().Float("alpha", (float)Alpha).Float("gamma", (float)Scale));
 
     /// <summary>λ·x for x ≥ 0 (so SELU(0) is exactly 0), λ·α·(eˣ − 1) otherwise, with the kernels' vector eˣ.</summary>

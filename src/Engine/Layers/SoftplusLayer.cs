@@ -39,7 +39,7 @@ public sealed class SoftplusLayer : ActivationLayer
     internal override double OutputBound(double inputBound) => inputBound + Math.Log(2);
 
     /// <inheritdoc />
-    internal override string ExportOnnx(OnnxGraph graph, string x) => graph.Unary("Softplus", x);
+    internal override string ExportOnnx(IOnnxGraph graph, string x) => graph.Unary("Softplus", x);
 
     /// <summary>log1p keeps the tiny values of the far left tail exact; eˣ ≤ e²⁰ cannot overflow.</summary>
     private readonly struct Value : IDoubleFunction

@@ -41,7 +41,7 @@ public sealed class SigmoidLayer : ActivationLayer
     internal override double OutputBound(double inputBound) => 1;
 
     /// <inheritdoc />
-    internal override string ExportOnnx(OnnxGraph graph, string x) => graph.Unary("Sigmoid", x);
+    internal override string ExportOnnx(IOnnxGraph graph, string x) => graph.Unary("Sigmoid", x);
 
     /// <summary>dx = dy·y·(1 − y), from the saved output y.</summary>
     private readonly struct BackwardOperator : IBinaryOperator

@@ -45,7 +45,7 @@ public sealed class LeakyReluLayer : ActivationLayer
     internal override double OutputBound(double inputBound) => Math.Max(1, (double)Slope) * inputBound;
 
     /// <inheritdoc />
-    internal override string ExportOnnx(OnnxGraph graph, string x) => graph.Unary("LeakyRelu", x, attributes: new OnnxAttributes().Float("alpha", Slope));
+    internal override string ExportOnnx(IOnnxGraph graph, string x) => graph.Unary("LeakyRelu", x, attributes: new OnnxAttributes().Float("alpha", Slope));
 
     /// <inheritdoc />
     internal override FusedActivation Fused => FusedActivation.LeakyRelu;

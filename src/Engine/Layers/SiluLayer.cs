@@ -51,7 +51,7 @@ public sealed class SiluLayer : ActivationLayer
     internal override double OutputBound(double inputBound) => inputBound;
 
     /// <inheritdoc />
-    internal override string ExportOnnx(OnnxGraph graph, string x) => graph.Mul(x, graph.Unary("Sigmoid", x));
+    internal override string ExportOnnx(IOnnxGraph graph, string x) => graph.Mul(x, graph.Unary("Sigmoid", x));
 
     private readonly struct Slope : IDoubleFunction
     {

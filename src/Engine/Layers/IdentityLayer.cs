@@ -37,5 +37,5 @@ public sealed class IdentityLayer : ActivationLayer
     internal override double OutputBound(double inputBound) => inputBound;
 
     /// <inheritdoc />
-    internal override string ExportOnnx(OnnxGraph graph, string x) => x;
+    internal override string ExportOnnx(IOnnxGraph graph, string x) => x;
 }

@@ -43,7 +43,7 @@ public sealed class EluLayer : ActivationLayer
     internal override double OutputBound(double inputBound) => Math.Max(inputBound, Math.Abs((double)Alpha));
 
     /// <inheritdoc />
-    internal override string ExportOnnx(OnnxGraph graph, string x) => graph.Unary("Elu", x, attributes: new OnnxAttributes().Float("alpha", Alpha));
+    internal override string ExportOnnx(IOnnxGraph graph, string x) => graph.Unary("Elu", x, attributes: new OnnxAttributes().Float("alpha", Alpha));
 
     private readonly struct Value(double alpha) : IDoubleFunction
     {

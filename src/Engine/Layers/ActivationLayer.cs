@@ -72,7 +72,7 @@ public abstract class ActivationLayer : Layer
     /// </summary>
     /// <param name="graph">The graph being built.</param>
     /// <param name="x">The input's name.</param>
-    internal abstract string ExportOnnx(OnnxGraph graph, string x);
+    internal abstract string ExportOnnx(IOnnxGraph graph, string x);
 
     /// <inheritdoc />
     public override Matrix Forward(Matrix input, bool training)

@@ -183,7 +183,7 @@ public sealed class PeriodicEmbeddingLayer : Layer
     /// <param name="x">The input, [rows, InputSize].</param>
     /// <param name="name">Prefix of the values' names.</param>
     /// <returns>The output, [rows, OutputSize].</returns>
-    internal string ExportOnnx(OnnxGraph graph, string x, string name)
+    internal string ExportOnnx(IOnnxGraph graph, string x, string name)
     {
         int m = _embedded.Length, p = Frequencies, q = Outputs;
         string embedded = graph.Node("Gather", [x, graph.Constant(_embedded.Select(j => (long)j).ToArray(), m)], name + ".x",

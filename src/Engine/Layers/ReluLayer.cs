@@ -36,7 +36,7 @@ public sealed class ReluLayer : ActivationLayer
     internal override double OutputBound(double inputBound) => inputBound;
 
     /// <inheritdoc />
-    internal override string ExportOnnx(OnnxGraph graph, string x) => graph.Unary("Relu", x);
+    internal override string ExportOnnx(IOnnxGraph graph, string x) => graph.Unary("Relu", x);
 
     /// <inheritdoc />
     internal override FusedActivation Fused => FusedActivation.Relu;

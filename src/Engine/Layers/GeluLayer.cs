@@ -50,7 +50,7 @@ public sealed class GeluLayer : ActivationLayer
     internal override double OutputBound(double inputBound) => inputBound;
 
     /// <summary>x·½·(1 + erf(x/√2)), or ½·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).</summary>
-    internal override string ExportOnnx(OnnxGraph graph, string x) => ApproximateTanh
+    internal override string ExportOnnx(IOnnxGraph graph, string x) => ApproximateTanh
         ? graph.Mul(graph.Mul(x, graph.Scalar(0.5f)), graph.Add(graph.Scalar(1f), graph.Unary("Tanh",
             graph.Mul(graph.Scalar((float)Math.Sqrt(2 / Math.PI)), graph.Add(x, graph.Mul(graph.Scalar(0.044715f), graph.Mul(x, graph.Mul(x, x))))))))
         : graph.Mul(graph.Mul(x, graph.Scalar(0.5f)),
