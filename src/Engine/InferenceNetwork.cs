@@ -173,11 +173,7 @@ public sealed class InferenceNetwork
     public void Predict(ReadOnlySpan<float> features, Span<float> output, Scratch scratch)
     {
         Forward(features, output, scratch);
-        switch (Link)
-        {
-            case LossKind.SoftmaxCrossEntropy: Kernels.SoftmaxInPlace(output[..OutputSize]); break;
-            case LossKind.SigmoidCrossEntropy: Kernels.SigmoidInPlace(output[..OutputSize]); break;
-        }
+        OutputLink.Apply(Link, output[..OutputSize]);
     }
 
     /// <summary>Per-caller work buffers of <see cref="ForwardBatch"/> for up to <see cref="Capacity"/> rows; not shared between threads.</summary>
@@ -274,15 +270,7 @@ public sealed class InferenceNetwork
     public void PredictBatch(Matrix x, int rows, Matrix output, BatchScratch scratch)
     {
         ForwardBatch(x, rows, output, scratch);
-        for (int r = 0; r < rows; r++)
-        {
-            var o = output.Row(r);
-            switch (Link)
-            {
-                case LossKind.SoftmaxCrossEntropy: Kernels.SoftmaxInPlace(o); break;
-                case LossKind.SigmoidCrossEntropy: Kernels.SigmoidInPlace(o); break;
-            }
-        }
+        for (int r = 0; r < rows; r++) OutputLink.Apply(Link, output.Row(r));
     }
 
     /// <summary>

@@ -21,20 +21,6 @@ internal static partial class Kernels
         return m + Math.Log(sum);
     }
 
-    /// <summary>Replaces each row of a row-major buffer by its softmax, stably (the row maximum is subtracted first).</summary>
-    /// <param name="data">rows × columns values, row-major; overwritten.</param>
-    /// <param name="columns">Values per row.</param>
-    public static void SoftmaxRowsInPlace(Span<float> data, int columns)
-    {
-        if (columns <= 0) return;
-        for (int start = 0; start + columns <= data.Length; start += columns)
-        {
-            var row = data.Slice(start, columns);
-            double lse = LogSumExp(row, out _);
-            for (int j = 0; j < row.Length; j++) row[j] = (float)Math.Exp(row[j] - lse);
-        }
-    }
-
     /// <summary>log(1 + eˣ) without overflow or loss of precision: max(x, 0) + log1p(e^−|x|).</summary>
     /// <param name="x">Any finite value.</param>
     public static double LogOnePlusExp(double x) => Math.Max(x, 0) + LogOnePlus(Math.Exp(-Math.Abs(x)));

@@ -84,11 +84,11 @@ public sealed class SigmoidCrossEntropyLoss : Loss
         return total * scale;
     }
 
-    /// <summary>Replaces each logit by its sigmoid probability.</summary>
+    /// <summary>Replaces each logit by its sigmoid probability: the served link (<see cref="OutputLink.Sigmoid"/>).</summary>
     /// <param name="output">Logits; overwritten by probabilities.</param>
     public override void Predict(Matrix output)
     {
         ArgumentNullException.ThrowIfNull(output);
-        System.Numerics.Tensors.TensorPrimitives.Sigmoid(output.Span, output.Span);
+        OutputLink.Sigmoid(output.Span);
     }
 }

@@ -138,12 +138,12 @@ public sealed class SoftmaxCrossEntropyLoss : Loss
         return total * scale;
     }
 
-    /// <summary>Replaces each row of logits by its softmax, computed stably.</summary>
+    /// <summary>Replaces each row of logits by its softmax: the served link (<see cref="OutputLink.Softmax"/>).</summary>
     /// <param name="output">Logits, rows × classes; overwritten by probabilities.</param>
     public override void Predict(Matrix output)
     {
         ArgumentNullException.ThrowIfNull(output);
-        Kernels.SoftmaxRowsInPlace(output.Span, output.Columns);
+        for (int r = 0; r < output.Rows; r++) OutputLink.Softmax(output.Span.Slice(r * output.Columns, output.Columns));
     }
 
     /// <summary>Per-thread scratch for one row's exponentials.</summary>

@@ -1,3 +1,4 @@
+using MLNetBackprop.Engine;
 using MLNetBackprop.Onnx;
 
 namespace MLNetBackprop;
@@ -36,7 +37,7 @@ internal static class EnsembleAverage
                 for (int m = 0; m < k; m++)
                 {
                     members[m].AsSpan(offset, n).CopyTo(p);
-                    MlpModelParameters.Softmax(p); // the served link, infinities included
+                    OutputLink.Softmax(p); // the served link, infinities included
                     for (int c = 0; c < n; c++) mean[c] += p[c];
                 }
                 for (int c = 0; c < n; c++) output[c] = (float)Math.Log(mean[c] / k);

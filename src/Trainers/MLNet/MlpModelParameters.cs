@@ -116,66 +116,11 @@ public sealed class MlpModelParameters
     {
         switch (Spec.Loss)
         {
-            case LossKind.SoftmaxCrossEntropy: Softmax(output); break;
-            case LossKind.SigmoidCrossEntropy: Kernels.SigmoidInPlace(output); break;
+            case LossKind.SoftmaxCrossEntropy or LossKind.SigmoidCrossEntropy: OutputLink.Apply(Spec.Loss, output); break;
             default:
                 for (int i = 0; i < output.Length; i++) output[i] = output[i] * LabelScale + LabelMean;
                 break;
         }
-    }
-
-    /// <summary>The served softmax, in place: max-subtracted (finite logits of any size sum to 1), with the limit rule for infinite logits.</summary>
-    internal static void Softmax(Span<float> logits)
-    {
-        if (HasInfinity(logits)) SoftmaxOfInfinities(logits);
-        else Kernels.SoftmaxInPlace(logits);
-    }
-
-    private static bool HasInfinity(ReadOnlySpan<float> logits)
-    {
-        foreach (float v in logits)
-            if (float.IsInfinity(v)) return true;
-        return false;
-    }
-
-    /// <summary>
-    /// The limit of softmax when logits overflowed to ±∞ (∞ − ∞ would give NaN): the probability is shared equally by
-    /// the +∞ logits (by all logits when every one is −∞); finite and −∞ logits get 0. A NaN logit still gives NaN.
-    /// </summary>
-    private static void SoftmaxOfInfinities(Span<float> logits)
-    {
-        int top = 0;
-        bool anyNaN = false, allNegative = true;
-        foreach (float v in logits)
-        {
-            if (float.IsNaN(v)) anyNaN = true;
-            if (float.IsPositiveInfinity(v)) top++;
-            if (!float.IsNegativeInfinity(v)) allNegative = false;
-        }
-        if (anyNaN)
-        {
-            logits.Fill(float.NaN);
-            return;
-        }
-        if (allNegative)
-        {
-            logits.Fill(1f / logits.Length);
-            return;
-        }
-        if (top == 0)
-        {
-            // Only −∞ among finite logits: exp(−∞) = 0 exactly; the finite ones go through the stable kernel.
-            Span<int> finite = logits.Length <= 256 ? stackalloc int[logits.Length] : new int[logits.Length];
-            int m = 0;
-            for (int i = 0; i < logits.Length; i++) if (float.IsFinite(logits[i])) finite[m++] = i;
-            Span<float> part = m <= 256 ? stackalloc float[m] : new float[m];
-            for (int k = 0; k < m; k++) part[k] = logits[finite[k]];
-            Kernels.SoftmaxInPlace(part);
-            logits.Clear();
-            for (int k = 0; k < m; k++) logits[finite[k]] = part[k];
-            return;
-        }
-        for (int i = 0; i < logits.Length; i++) logits[i] = float.IsPositiveInfinity(logits[i]) ? 1f / top : 0f;
     }
 
     /// <summary>
