@@ -70,7 +70,7 @@ internal sealed class InferenceBuilder
         float[] w = o.OwnsWeights ? o.W : (float[])o.W.Clone(); // never fold into the network's own weights
         for (int j = 0; j < o.Outputs; j++)
         {
-            double scale = bn.Gamma.Value[j] / Math.Sqrt(bn.RunningVariance[j] + (double)bn.Epsilon);
+            double scale = BatchNormLayer.InferenceScale(bn.Gamma.Value[j], bn.RunningVariance[j], bn.Epsilon);
             o.B[j] = (float)((o.B[j] - bn.RunningMean[j]) * scale + bn.Beta.Value[j]);
             for (int i = 0; i < o.Inputs; i++) w[i * o.Outputs + j] = (float)(w[i * o.Outputs + j] * scale);
         }

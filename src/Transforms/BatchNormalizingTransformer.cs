@@ -3,6 +3,7 @@ using System.Reflection;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
+using MLNetBackprop.Engine;
 using MLNetBackprop.Internals;
 using MLNetBackprop.Onnx;
 
@@ -59,7 +60,7 @@ public sealed class BatchNormalizingTransformer : AppendingTransformerBase, IOnn
         _beta = beta;
         _scale = new double[n];
         for (int i = 0; i < n; i++)
-            _scale[i] = gamma[i] / Math.Sqrt(variance[i] + epsilon);
+            _scale[i] = BatchNormLayer.InferenceScale(gamma[i], variance[i], epsilon);
     }
 
     /// <summary>Name of the column added (hides an input column of the same name).</summary>

@@ -96,6 +96,17 @@ public sealed class BatchNormLayer : Layer
     /// <summary>The variance used to normalise in the last Forward (biased batch variance in training).</summary>
     internal ReadOnlySpan<double> LastVariance => _variance;
 
+    /// <summary>
+    /// The factor s = γ/√(σ² + ε) of inference-mode BatchNorm written as one affine map, y = (x − μ)·s + β: what scoring
+    /// folds into the affine layer before it (<see cref="InferenceBuilder.FoldBatchNorm"/>) and what the BatchNormalize
+    /// transform applies — one formula for both. (This layer's own forward normalises first, γ·((x − μ)/√(σ² + ε)) + β:
+    /// the same map, rounded in another order.)
+    /// </summary>
+    /// <param name="gamma">γ.</param>
+    /// <param name="variance">σ², the running (or stored) variance.</param>
+    /// <param name="epsilon">ε.</param>
+    internal static double InferenceScale(float gamma, double variance, float epsilon) => gamma / Math.Sqrt(variance + epsilon);
+
     /// <inheritdoc />
     public override Matrix Forward(Matrix input, bool training)
     {
