@@ -1,3 +1,5 @@
+using MLNetBackprop.Engine;
+
 namespace MLNetBackprop;
 
 /// <summary>
@@ -231,18 +233,14 @@ public abstract class MlpOptionsBase
         Name(FeatureColumnName, nameof(FeatureColumnName));
         if (ExampleWeightColumnName is not null) Name(ExampleWeightColumnName, nameof(ExampleWeightColumnName));
         if (HiddenLayers is null) throw new ArgumentOutOfRangeException(nameof(HiddenLayers), null, "HiddenLayers must not be null (use an empty array for a linear model).");
-        for (int i = 0; i < HiddenLayers.Length; i++)
-            if (HiddenLayers[i] < 1) throw new ArgumentOutOfRangeException(nameof(HiddenLayers), HiddenLayers[i], $"HiddenLayers[{i}] must be ≥ 1.");
-        if (!Enum.IsDefined(Activation)) throw new ArgumentOutOfRangeException(nameof(Activation), Activation, "Unknown activation.");
-        if (!(LeakyReluSlope >= 0 && float.IsFinite(LeakyReluSlope))) throw new ArgumentOutOfRangeException(nameof(LeakyReluSlope), LeakyReluSlope, "LeakyReluSlope must be a finite number ≥ 0.");
-        if (Optimizer is null) throw new ArgumentOutOfRangeException(nameof(Optimizer), null, "Optimizer must be set (an Optimizer or a name such as \"adam\").");
-        if (!Enum.IsDefined(WeightInit)) throw new ArgumentOutOfRangeException(nameof(WeightInit), WeightInit, "Unknown weight initialisation.");
-        if (!Enum.IsDefined(FeatureNormalization)) throw new ArgumentOutOfRangeException(nameof(FeatureNormalization), FeatureNormalization, "FeatureNormalization must be None, Standard or Robust.");
         if (!Enum.IsDefined(Parametrization)) throw new ArgumentOutOfRangeException(nameof(Parametrization), Parametrization, "Parametrization must be Standard or NeuralTangent.");
+        // The network's own fields (HiddenLayers, Activation, LeakyReluSlope, WeightInit, Parametrization, Dropout) have
+        // one owner, NetworkSpec.Validate, whose parameter names are these options' names: a spec built from these
+        // options with placeholder sizes goes through the check training applies.
+        ToSpec(inputSize: 1, new TaskPlan(TaskKind.Multiclass, 2, LossKind.SoftmaxCrossEntropy), embedded: []).Validate();
+        if (Optimizer is null) throw new ArgumentOutOfRangeException(nameof(Optimizer), null, "Optimizer must be set (an Optimizer or a name such as \"adam\").");
+        if (!Enum.IsDefined(FeatureNormalization)) throw new ArgumentOutOfRangeException(nameof(FeatureNormalization), FeatureNormalization, "FeatureNormalization must be None, Standard or Robust.");
         if (!Enum.IsDefined(NumericEmbedding)) throw new ArgumentOutOfRangeException(nameof(NumericEmbedding), NumericEmbedding, "NumericEmbedding must be None or Periodic.");
-        if (Parametrization == Parametrization.NeuralTangent && WeightInit != WeightInit.Auto)
-            throw new ArgumentOutOfRangeException(nameof(WeightInit), WeightInit, "The neural-tangent parametrisation draws its own weights (N(0, 1)); WeightInit must be Auto.");
-        if (!(Dropout >= 0 && Dropout < 1)) throw new ArgumentOutOfRangeException(nameof(Dropout), Dropout, "Dropout must be in [0, 1).");
         if (!(L2 >= 0 && float.IsFinite(L2))) throw new ArgumentOutOfRangeException(nameof(L2), L2, "L2 must be a finite number ≥ 0.");
         if (Epochs is { } e && e < 1) throw new ArgumentOutOfRangeException(nameof(Epochs), e, "Epochs must be null (automatic) or ≥ 1.");
         if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "BatchSize must be ≥ 1.");
@@ -260,6 +258,31 @@ public abstract class MlpOptionsBase
             throw new ArgumentOutOfRangeException(nameof(CheckpointPath), CheckpointPath, "ResumeFromCheckpoint needs a CheckpointPath.");
         EarlyStopping?.Validate();
     }
+
+    /// <summary>
+    /// The network these options describe, for <paramref name="inputSize"/> features, the trainer's task plan (outputs,
+    /// loss and its options) and the embedded features: the one place options become a <see cref="NetworkSpec"/>.
+    /// </summary>
+    /// <param name="inputSize">Features the network reads.</param>
+    /// <param name="plan">What the trainer hands the core: outputs, loss, label smoothing, Huber δ.</param>
+    /// <param name="embedded">The features given a periodic embedding (ascending indices).</param>
+    internal NetworkSpec ToSpec(int inputSize, TaskPlan plan, int[] embedded) => new()
+    {
+        InputSize = inputSize,
+        HiddenLayers = [.. HiddenLayers],
+        Activation = Activation,
+        LeakyReluSlope = LeakyReluSlope,
+        BatchNorm = BatchNorm,
+        Dropout = Dropout,
+        OutputSize = plan.OutputSize,
+        Loss = plan.Loss,
+        WeightInit = WeightInit,
+        Parametrization = Parametrization,
+        InputScaling = LearnFeatureScales,
+        EmbeddedFeatures = embedded,
+        LabelSmoothing = plan.LabelSmoothing,
+        HuberDelta = plan.HuberDelta,
+    };
 
     /// <summary>
     /// Checks that <see cref="EarlyStopping"/>'s monitor is one of <paramref name="valid"/> (the monitors that make

@@ -209,23 +209,7 @@ internal static class MlpTrainingCore
     private static (Network, TrainingHistory) FitMember(Run run, int member, MemberData data, StrongBox<ExceptionDispatchInfo?>? stop)
     {
         var (options, plan) = (run.Options, run.Plan);
-        var spec = new NetworkSpec
-        {
-            InputSize = run.Features,
-            HiddenLayers = [.. options.HiddenLayers],
-            Activation = options.Activation,
-            LeakyReluSlope = options.LeakyReluSlope,
-            BatchNorm = options.BatchNorm,
-            Dropout = options.Dropout,
-            OutputSize = plan.OutputSize,
-            Loss = plan.Loss,
-            WeightInit = options.WeightInit,
-            Parametrization = options.Parametrization,
-            InputScaling = options.LearnFeatureScales,
-            EmbeddedFeatures = run.Embedded,
-            LabelSmoothing = plan.LabelSmoothing,
-            HuberDelta = plan.HuberDelta,
-        };
+        var spec = options.ToSpec(run.Features, plan, run.Embedded);
         long seed = run.MemberSeed(member);
         try
         {
