@@ -95,4 +95,53 @@ public class ArchitectureTests
         var found = Count(outside, table);
         Assert.True(found.Count == 0, $"Tables keyed by Activation outside the name table (ask the layer instead): {string.Join(", ", found.Select(f => $"{f.Key} ({f.Value})"))}");
     }
+
+    /// <summary>
+    /// The engine's types an ML.NET user names in an options object or gets back from a trainer: they stay in the
+    /// <c>MLNetBackprop</c> namespace (with the trainers and their options), so <c>using MLNetBackprop;</c> is all a
+    /// user writes — a rename there would break every program that uses them.
+    /// </summary>
+    private static readonly string[] OptionFacingEngineFiles =
+    [
+        "src/Engine/Activation.cs", "src/Engine/Parametrization.cs", "src/Engine/WeightInit.cs", "src/Engine/Losses/LossKind.cs",
+        "src/Engine/Training/EarlyStopping.cs", "src/Engine/Training/EpochReport.cs", "src/Engine/Training/LearningRateSchedule.cs",
+        "src/Engine/Training/TrainingDivergedException.cs", "src/Engine/Training/TrainingHistory.cs",
+        "src/Engine/Optimizers/Optimizer.cs", "src/Engine/Optimizers/OptimizerChecks.cs", "src/Engine/Optimizers/AdaDeltaOptimizer.cs",
+        "src/Engine/Optimizers/AdagradOptimizer.cs", "src/Engine/Optimizers/AdamOptimizer.cs", "src/Engine/Optimizers/AdamaxOptimizer.cs",
+        "src/Engine/Optimizers/NadamOptimizer.cs", "src/Engine/Optimizers/RmsPropOptimizer.cs", "src/Engine/Optimizers/SgdOptimizer.cs",
+    ];
+
+    /// <summary>The namespace a folder's files declare (the first matching prefix wins).</summary>
+    private static readonly (string Folder, string Namespace)[] FolderNamespaces =
+    [
+        ("src/Engine/Internals/", "MLNetBackprop.Internals"),
+        ("src/Engine/Onnx/", "MLNetBackprop.Onnx"),
+        ("src/Engine/", "MLNetBackprop.Engine"),
+        ("src/Transforms/Internals/", "MLNetBackprop.Internals"),
+        ("src/Transforms/Onnx/", "MLNetBackprop.Onnx"),
+        ("src/Transforms/", "MLNetBackprop"),
+        ("src/Trainers/", "MLNetBackprop"),
+    ];
+
+    [Fact]
+    public void NamespacesFollowFolders()
+    {
+        // One namespace per file, the folder's: MLNetBackprop.Engine for the engine (its subfolders group files; they are
+        // not namespaces of their own, so an extender's one `using MLNetBackprop.Engine;` reaches every layer, loss and
+        // trainer of the engine), MLNetBackprop.Internals / .Onnx for those folders, MLNetBackprop for the ML.NET-facing
+        // code. Two exceptions, both for users: catalog extension methods live in Microsoft.ML (ExtensionNamespaceTests),
+        // and the option-facing engine types above stay in MLNetBackprop. Compatibility shims (polyfills, type forwards)
+        // are exempt.
+        var wrong = new List<string>();
+        foreach (var (file, code) in Sources(Path.Combine(Root(), "src")))
+        {
+            if (file.Contains("/Compatibility/", StringComparison.Ordinal)) continue;
+            var declared = Regex.Matches(code, @"^namespace\s+([\w.]+)", RegexOptions.Multiline).Select(m => m.Groups[1].Value).Distinct().ToArray();
+            string expected = Array.IndexOf(OptionFacingEngineFiles, file) >= 0 ? "MLNetBackprop" : FolderNamespaces.First(f => file.StartsWith(f.Folder, StringComparison.Ordinal)).Namespace;
+            if (declared.Length != 1 || (declared[0] != expected && declared[0] != "Microsoft.ML"))
+                wrong.Add($"{file}: {string.Join(" + ", declared)} (expected {expected})");
+        }
+        Assert.True(wrong.Count == 0, "Files whose namespace does not follow their folder:\n" + string.Join("\n", wrong));
+        foreach (string file in OptionFacingEngineFiles) Assert.True(File.Exists(Path.Combine(Root(), file)), $"{file} is listed but gone: update the list");
+    }
 }
