@@ -160,6 +160,29 @@ public sealed class Network
         return buffers;
     }
 
+    /// <summary>Every layer's counters (BatchNorm's batches tracked), in layer order: what a checkpoint saves besides the state.</summary>
+    internal long[] Counters()
+    {
+        var counters = new List<long>();
+        foreach (var layer in _layers) counters.AddRange(layer.Counters);
+        return [.. counters];
+    }
+
+    /// <summary>Restores the counters from values laid out as <see cref="Counters"/>.</summary>
+    /// <param name="values">One value per counter.</param>
+    internal void LoadCounters(ReadOnlySpan<long> values)
+    {
+        int at = 0;
+        foreach (var layer in _layers)
+        {
+            var mine = layer.Counters;
+            if (at + mine.Length > values.Length) throw new ArgumentException($"Expected {Counters().Length} counters; got {values.Length}.", nameof(values));
+            values.Slice(at, mine.Length).CopyTo(mine);
+            at += mine.Length;
+        }
+        if (at != values.Length) throw new ArgumentException($"Expected {at} counters; got {values.Length}.", nameof(values));
+    }
+
     /// <summary>A deep copy: same architecture, same weights and running statistics, fresh buffers.</summary>
     public Network Clone()
     {

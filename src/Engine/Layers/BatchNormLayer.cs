@@ -78,8 +78,18 @@ public sealed class BatchNormLayer : Layer
 
     private float[][]? _state;
 
+    /// <summary>Storage of <see cref="BatchesTracked"/>, which is this layer's one counter (<see cref="Counters"/>).</summary>
+    private readonly long[] _counters = new long[1];
+
     /// <summary>Training batches seen so far (torch's <c>num_batches_tracked</c>).</summary>
-    public long BatchesTracked { get; set; }
+    public long BatchesTracked
+    {
+        get => _counters[0];
+        set => _counters[0] = value;
+    }
+
+    /// <inheritdoc />
+    internal override Span<long> Counters => _counters;
 
     /// <inheritdoc />
     public override int InputSize => Width;

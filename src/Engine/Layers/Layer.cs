@@ -24,6 +24,12 @@ public abstract class Layer
     public virtual IReadOnlyList<float[]> StateBuffers => [];
 
     /// <summary>
+    /// Counters the layer keeps besides its buffers (BatchNorm's batches tracked), in a fixed order: saved in checkpoints
+    /// and restored with them, so a resumed run continues them. Empty by default; the span is the layer's own storage.
+    /// </summary>
+    internal virtual Span<long> Counters => [];
+
+    /// <summary>
     /// What the layer becomes for scoring (<see cref="InferenceNetwork"/>): a row transform, a factor folded into the next
     /// affine map, an affine block, a fold into the open block, its activation, or nothing. A layer with no scoring form
     /// throws.

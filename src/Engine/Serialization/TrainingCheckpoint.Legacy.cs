@@ -41,7 +41,7 @@ public sealed partial class TrainingCheckpoint
         }
 
         var state = ReadLegacyState(r, "network.state", stateShape);
-        int bnCount = r.Count("network.batchesTracked", 8, BatchNorms(shape).Count());
+        int bnCount = r.Count("network.batchesTracked", 8, shape.Counters().Length);
         var tracked = new long[bnCount];
         for (int i = 0; i < bnCount; i++) tracked[i] = r.Int64($"network.batchesTracked[{i}]");
 

@@ -106,7 +106,7 @@ public sealed partial class TrainingCheckpoint
         return new TrainingCheckpoint(network.Spec, history, run.EpochsCompleted)
         {
             State = network.StateBuffers().Select(b => (float[])b.Clone()).ToArray(),
-            BatchesTracked = BatchNorms(network).Select(bn => bn.BatchesTracked).ToArray(),
+            BatchesTracked = network.Counters(),
             OptimizerName = optimizer.Optimizer.Name,
             OptimizerSteps = optimizer.StepCount,
             OptimizerBuffers = optimizer.Slots.Select(s => s.Buffers.Select(b => (float[])b.Clone()).ToArray()).ToArray(),
@@ -126,8 +126,7 @@ public sealed partial class TrainingCheckpoint
         if (!NetworkSpecCodec.Same(network.Spec, Spec))
             throw new ArgumentException("The network's spec differs from the checkpoint's; build it from TrainingCheckpoint.Spec (or use CreateNetwork).", nameof(network));
         network.LoadState(State);
-        var bns = BatchNorms(network).ToArray();
-        for (int i = 0; i < bns.Length; i++) bns[i].BatchesTracked = BatchesTracked[i];
+        network.LoadCounters(BatchesTracked);
     }
 
     /// <summary>Loads the optimizer state, after checking it is the same rule with the same slots.</summary>
@@ -169,7 +168,6 @@ public sealed partial class TrainingCheckpoint
         return run;
     }
 
-    private static IEnumerable<BatchNormLayer> BatchNorms(Network network) => network.Layers.OfType<BatchNormLayer>();
 
     // ---- Binary format ------------------------------------------------------------------------
 
@@ -278,7 +276,7 @@ public sealed partial class TrainingCheckpoint
         }
 
         var state = ReadState(r, "network state", stateShape);
-        int bnCount = BatchNorms(shape).Count();
+        int bnCount = shape.Counters().Length;
         r.ReadInt32("batches tracked count", bnCount, bnCount);
         var tracked = new long[bnCount];
         for (int i = 0; i < bnCount; i++) tracked[i] = r.ReadInt64($"batches tracked {i}", 0, long.MaxValue);

@@ -76,10 +76,10 @@ public class ArchitectureTests
     [Fact]
     public void OnlyALayerTestsForLayerTypes()
     {
-        // `x is Dense`, `as ScaleLayer`, `case BatchNormLayer`, `(ActivationLayer)x` outside Engine/Layers: code that should
+        // `x is Dense`, `as ScaleLayer`, `case BatchNormLayer`, `(ActivationLayer)x`, `OfType<BatchNormLayer>()` outside Engine/Layers: code that should
         // ask the layer instead (its state: Layer.StateBuffers; its scoring form: Layer.CompileForInference).
         var names = string.Join("|", Family<Layer>().Where(n => n != nameof(Layer)).Select(Regex.Escape));
-        var typeTest = new Regex($@"\bis\s+(?:not\s+)?(?:{names})\b|\bas\s+(?:{names})\b|\bcase\s+(?:{names})\b|\((?:{names})\)\s*[\w(]");
+        var typeTest = new Regex($@"\bis\s+(?:not\s+)?(?:{names})\b|\bas\s+(?:{names})\b|\bcase\s+(?:{names})\b|\((?:{names})\)\s*[\w(]|\bOfType<(?:{names})>");
         var outside = Sources(Path.Combine(Root(), "src")).Where(s => !s.File.StartsWith("src/Engine/Layers/", StringComparison.Ordinal));
         var found = Count(outside, typeTest);
         Assert.True(found.Count == 0, $"Type tests on layer types outside Engine/Layers (ask the layer instead): {string.Join(", ", found.Select(f => $"{f.Key} ({f.Value})"))}");
