@@ -114,7 +114,11 @@ public sealed class Network
         return x;
     }
 
-    /// <summary>Inference: outputs mapped by the loss's link (softmax probabilities, sigmoid, identity), in place in the returned buffer.</summary>
+    /// <summary>
+    /// Inference: outputs mapped by the loss's link (softmax probabilities, sigmoid, identity), in place in the returned
+    /// buffer — the served link (float32 softmax, with the limit rule for logits that overflowed to ±∞), so these
+    /// probabilities are the ones a saved model serves for the same logits.
+    /// </summary>
     /// <param name="input">rows × InputSize.</param>
     public Matrix Predict(Matrix input)
     {
@@ -183,11 +187,12 @@ public sealed class Network
         if (at != values.Length) throw new ArgumentException($"Expected {at} counters; got {values.Length}.", nameof(values));
     }
 
-    /// <summary>A deep copy: same architecture, same weights and running statistics, fresh buffers.</summary>
+    /// <summary>A deep copy: same architecture, same weights, running statistics and counters, fresh buffers.</summary>
     public Network Clone()
     {
         var copy = ForLoading(Spec);
         copy.LoadState(StateBuffers());
+        copy.LoadCounters(Counters());
         return copy;
     }
 

@@ -20,7 +20,10 @@ public abstract class Loss
     /// <returns>The (weighted) mean loss over the batch.</returns>
     public abstract double Compute(Matrix output, ReadOnlySpan<float> targets, ReadOnlySpan<float> rowWeights, Matrix gradient);
 
-    /// <summary>Maps raw outputs to predictions in place (softmax, sigmoid or identity).</summary>
+    /// <summary>
+    /// Maps raw outputs to predictions in place (softmax, sigmoid or identity) with the served link: validation metrics
+    /// computed from these are metrics of what a model serves.
+    /// </summary>
     /// <param name="output">Network outputs, rows × outputs; overwritten.</param>
     public abstract void Predict(Matrix output);
 }

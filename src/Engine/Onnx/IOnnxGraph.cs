@@ -2,7 +2,7 @@ namespace MLNetBackprop.Onnx;
 
 /// <summary>
 /// What a layer needs to write itself into an ONNX graph (opset 12): nodes, constants and the element-wise shorthands.
-/// Implemented by the Transforms assembly's <c>IOnnxGraph</c>, which also declares the graph's inputs and outputs from
+/// Implemented by the Transforms assembly's <c>OnnxGraph</c>, which also declares the graph's inputs and outputs from
 /// ML.NET's column types and splices in the steps ML.NET's own converter exports — the engine knows nothing of those.
 /// Every method returns the name of the value it adds (unique in the graph).
 /// </summary>

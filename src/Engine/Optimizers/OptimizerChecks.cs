@@ -1,4 +1,4 @@
-namespace MLNetBackprop;
+namespace MLNetBackprop.Engine;
 
 /// <summary>Argument checks shared by the optimizer constructors; each names the offending hyper-parameter.</summary>
 internal static class OptimizerChecks

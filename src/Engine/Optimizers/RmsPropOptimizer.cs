@@ -1,3 +1,5 @@
+using MLNetBackprop.Engine;
+
 namespace MLNetBackprop;
 
 /// <summary>

@@ -3,6 +3,8 @@ using System.Runtime.CompilerServices;
 // The engine's public types moved from this assembly to MLNetBackprop.Engine (issue 9: the compiler keeps the engine free
 // of ML.NET). A program compiled against an earlier release of this assembly still finds each of them here: the runtime
 // follows these forwards to the Engine assembly, which ships in the same package. (Model files never name these types.)
+// Types that became internal at the same time (the kernels, BlockShuffle, GradientClipping, RunIdentity, StreamedRows)
+// cannot be forwarded: a program that used them must change.
 [assembly: TypeForwardedTo(typeof(MLNetBackprop.Activation))]
 [assembly: TypeForwardedTo(typeof(MLNetBackprop.AdaDeltaOptimizer))]
 [assembly: TypeForwardedTo(typeof(MLNetBackprop.AdagradOptimizer))]

@@ -22,11 +22,12 @@ public class PublicApiTests
     [MemberData(nameof(Assemblies))]
     public void ThePublicSurfaceIsTheBaseline(string assemblyName, string baselinePath)
     {
-        var assembly = AppDomain.CurrentDomain.GetAssemblies().Single(a => a.GetName().Name == assemblyName);
+        var assembly = new[] { typeof(MLNetBackprop.Engine.Network).Assembly, typeof(MlpMulticlassTrainer).Assembly, typeof(BatchNormalizingTransformer).Assembly }
+            .Single(a => a.GetName().Name == assemblyName);
         string[] actual = Surface(assembly);
         string path = Path.Combine(RepositoryRoot.Path, baselinePath);
         if (Environment.GetEnvironmentVariable("MLNETBACKPROP_UPDATE_PUBLIC_API") == "1")
-            File.WriteAllLines(path, actual);
+            File.WriteAllText(path, string.Join("\n", actual) + "\n");
         Assert.True(File.Exists(path), $"No public-API baseline at {baselinePath}; run the tests with MLNETBACKPROP_UPDATE_PUBLIC_API=1 to write it.");
         string[] expected = File.ReadAllLines(path).Where(l => l.Length > 0).ToArray();
         var added = actual.Except(expected).ToArray();
@@ -74,14 +75,15 @@ public class PublicApiTests
         {
             string t = Name(type);
             lines.Add($"{Kind(type)} {t}" + (type.BaseType is { } b && b != typeof(object) && b != typeof(ValueType) && b != typeof(Enum) ? $" : {Name(b)}" : "")
-                + string.Concat(type.GetInterfaces().Select(Name).Order(StringComparer.Ordinal).Select(i => $", {i}")));
+                + string.Concat(Interfaces(type).Select(Name).Order(StringComparer.Ordinal).Select(i => $", {i}")));
             const BindingFlags all = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly;
             foreach (var member in type.GetMembers(all))
             {
                 string? line = member switch
                 {
                     ConstructorInfo c when Visible(c) => $"{t}..ctor({Parameters(c)})",
-                    MethodInfo m when Visible(m) && !m.IsSpecialName => $"{t}.{Modifiers(m)}{m.Name}{Generic(m)}({Parameters(m)}) -> {Name(m.ReturnType)}",
+                    MethodInfo m when Visible(m) && (!m.IsSpecialName || m.Name.StartsWith("op_", StringComparison.Ordinal)) =>
+                        $"{t}.{Modifiers(m)}{m.Name}{Generic(m)}({Parameters(m)}) -> {Name(m.ReturnType)}",
                     PropertyInfo p when p.GetMethod is { } g && Visible(g) || p.SetMethod is { } s && Visible(s) =>
                         $"{t}.{Modifiers((p.GetMethod ?? p.SetMethod)!)}{p.Name}{Indexer(p)} : {Name(p.PropertyType)} {{{Accessors(p)}}}",
                     FieldInfo f when f.IsPublic || f.IsFamily || f.IsFamilyOrAssembly =>
@@ -94,6 +96,17 @@ public class PublicApiTests
             }
         }
         return [.. lines.Order(StringComparer.Ordinal)];
+    }
+
+    /// <summary>
+    /// The public interfaces a type declares or inherits from a type of ours — not those a framework base type brings
+    /// (Enum, Exception…), which differ between runtimes.
+    /// </summary>
+    private static IEnumerable<Type> Interfaces(Type type)
+    {
+        var inherited = type.BaseType is { } b && !b.Assembly.GetName().Name!.StartsWith("MLNetBackprop", StringComparison.Ordinal)
+            ? b.GetInterfaces() : [];
+        return type.GetInterfaces().Where(i => i.IsVisible && !inherited.Contains(i));
     }
 
     private static bool Visible(MethodBase m) => m.IsPublic || ((m.IsFamily || m.IsFamilyOrAssembly) && !m.DeclaringType!.IsSealed);
@@ -116,7 +129,8 @@ public class PublicApiTests
     private static string Generic(MethodInfo m) => m.IsGenericMethodDefinition ? $"<{string.Join(", ", m.GetGenericArguments().Select(a => a.Name))}>" : "";
 
     private static string Parameters(MethodBase m) => string.Join(", ", m.GetParameters().Select(p =>
-        (p.IsOut ? "out " : p.ParameterType.IsByRef ? (p.IsIn ? "in " : "ref ") : "") + Name(p.ParameterType) + (p.HasDefaultValue ? $" = {Default(p.DefaultValue)}" : "")));
+        (p.IsDefined(typeof(ParamArrayAttribute)) ? "params " : "") + (p.IsOut ? "out " : p.ParameterType.IsByRef ? (p.IsIn ? "in " : "ref ") : "")
+        + Name(p.ParameterType) + " " + p.Name + (p.HasDefaultValue ? $" = {Default(p.DefaultValue)}" : "")));
 
     private static string Default(object? value) => value switch
     {
