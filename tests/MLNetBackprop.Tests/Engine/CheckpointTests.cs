@@ -228,17 +228,19 @@ public sealed class CheckpointTests : IDisposable
     }
 
     /// <summary>
-    /// A checkpoint written by release 2a8ed17 (format version 3, its own framing; Data/models/release-2a8ed17) loads
+    /// A checkpoint written by an earlier release (2a8ed17: format version 3, its own framing; c14b47b: format 4) loads
     /// whole: resuming it continues exactly as resuming the same checkpoint saved again in this build's format. On the
     /// vector paths the fixture was written on (512-bit, FMA) it also matches an uninterrupted run of this build bit for
     /// bit; the 256-bit and scalar re-runs of CI compute its first three epochs differently, so there only the history
     /// it carries is checked.
     /// </summary>
-    [Fact]
-    public void AVersion3CheckpointFromAnEarlierReleaseResumesBitForBit()
+    [Theory]
+    [InlineData("release-2a8ed17", true)]   // format 3, its own framing
+    [InlineData("release-c14b47b", false)]  // format 4, a payload frame
+    public void ACheckpointFromAnEarlierReleaseResumesBitForBit(string release, bool oldFraming)
     {
-        string fixture = Path.Combine(AppContext.BaseDirectory, "Data", "models", "release-2a8ed17", "iris-3-of-6.ckpt");
-        Assert.True(File.ReadAllBytes(fixture).AsSpan().StartsWith("MLNBPCKP"u8), "the fixture is in the old framing");
+        string fixture = Path.Combine(AppContext.BaseDirectory, "Data", "models", release, "iris-3-of-6.ckpt");
+        Assert.Equal(oldFraming, File.ReadAllBytes(fixture).AsSpan().StartsWith("MLNBPCKP"u8));
         var (x, y) = Datasets.Load("iris.csv");
         var m = new Matrix(x.Length, x[0].Length);
         for (int i = 0; i < x.Length; i++) for (int j = 0; j < x[0].Length; j++) m[i, j] = x[i][j];

@@ -6,7 +6,7 @@ namespace MLNetBackprop.Tests.MLNet;
 
 /// <summary>
 /// Model files saved by earlier releases (Data/models/release-a590028, payload body version 2; release-2a8ed17, body
-/// version 3; see their READMEs) load in this build and score the first 40 rows of their data to the same bits the
+/// version 3; release-c14b47b, body version 4; see their READMEs) load in this build and score the first 40 rows of their data to the same bits the
 /// release wrote down.
 /// </summary>
 public class OldModelFileTests
@@ -27,6 +27,14 @@ public class OldModelFileTests
     [InlineData("binary-tabular-recipe", "breast_cancer.csv", true)]
     public void Release2a8ed17ModelsScoreTheSameBits(string name, string data, bool binaryLabel)
         => AssertScoresTheSameBits("release-2a8ed17", name, data, binaryLabel);
+
+    [Theory]
+    [InlineData("multiclass-batchnorm-dropout", "wine.csv", false)]
+    [InlineData("binary", "breast_cancer.csv", true)]
+    [InlineData("regression", "concrete.csv", false)]
+    [InlineData("binary-tabular-recipe", "breast_cancer.csv", true)]
+    public void ReleaseC14b47bModelsScoreTheSameBits(string name, string data, bool binaryLabel)
+        => AssertScoresTheSameBits("release-c14b47b", name, data, binaryLabel);
 
     private static void AssertScoresTheSameBits(string release, string name, string data, bool binaryLabel)
     {
