@@ -90,9 +90,5 @@ internal static partial class Kernels
         float sum = TensorPrimitives.Sum(row);
         TensorPrimitives.Divide(row, sum, row);
     }
-
-    /// <summary>The logistic sigmoid of each value, in place.</summary>
-    /// <param name="values">Logits in, probabilities out.</param>
-    public static void SigmoidInPlace(Span<float> values) => TensorPrimitives.Sigmoid(values, values);
 }
 

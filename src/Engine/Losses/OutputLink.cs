@@ -22,7 +22,7 @@ internal static class OutputLink
 
     /// <summary>The logistic sigmoid of each value, in place.</summary>
     /// <param name="logits">Logits in, probabilities out.</param>
-    public static void Sigmoid(Span<float> logits) => Kernels.SigmoidInPlace(logits);
+    public static void Sigmoid(Span<float> logits) => Kernels.SigmoidForward(logits, logits);
 
     /// <summary>
     /// Softmax of one row in place: max-subtracted (finite logits of any size sum to 1), with the limit rule for logits
