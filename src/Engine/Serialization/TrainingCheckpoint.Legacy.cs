@@ -21,7 +21,7 @@ public sealed partial class TrainingCheckpoint
         long stateValues = spec.StateValueCount();
         if (stateValues * 4 > r.Remaining)
             throw new InvalidDataException($"Checkpoint field 'spec' describes a network of {stateValues} values ({stateValues * 4} bytes of state); only {r.Remaining} bytes remain.");
-        var shape = new Network(spec, 0);
+        var shape = Network.ForLoading(spec); // only its shapes are read
         var stateShape = shape.StateBuffers();
         int parameterCount = shape.Parameters.Count;
 

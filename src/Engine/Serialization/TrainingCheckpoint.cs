@@ -92,7 +92,7 @@ public sealed partial class TrainingCheckpoint
     /// <summary>A new network with the checkpoint's spec and state (weights, running statistics, batch counts).</summary>
     public Network CreateNetwork()
     {
-        var network = new Network(Spec, 0);
+        var network = Network.ForLoading(Spec); // every value is overwritten from the checkpoint: no initial draw
         RestoreNetwork(network);
         return network;
     }
@@ -251,7 +251,7 @@ public sealed partial class TrainingCheckpoint
         long stateValues = spec.StateValueCount();
         if (stateValues * 4 > r.Remaining)
             throw new InvalidDataException($"{Kind} payload: the spec describes a network of {stateValues} values ({stateValues * 4} bytes of state); only {r.Remaining} bytes remain.");
-        var shape = new Network(spec, 0);
+        var shape = Network.ForLoading(spec); // only its shapes are read
         var stateShape = shape.StateBuffers();
         int parameterCount = shape.Parameters.Count;
 
